@@ -1,0 +1,48 @@
+# make run  - set up (venv, install, migrations, demo data) and serve on http://127.0.0.1:8000
+# make test - set up, lint, and run the whole suite (SQLite, PostgreSQL, browser)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+
+.PHONY: run test lint format messages serve clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/inspect-app db upgrade
+	$(BIN)/inspect-app demo --if-empty
+	@echo ""
+	@echo "  inspect-app: http://$(HOST):$(PORT)"
+	@echo "  demo accounts (password demo1234): admin, supervisor, inspector1..inspector11, owner1..owner5"
+	@echo "  second subdistrict: supervisor2, inspector12"
+	@echo ""
+	$(BIN)/inspect-app serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+test: lint
+	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+# Re-extract translatable strings and merge them into both catalogs.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k lazy -o /tmp/inspect-messages.pot .
+	$(BIN)/pybabel update -i /tmp/inspect-messages.pot -d src/inspect_app/locale --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+"""inspect-app: field inspections for a city subdistrict office."""
+
+__version__ = "0.1.0"

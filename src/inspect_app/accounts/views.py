@@ -1,0 +1,172 @@
+"""Admin pages: accounts, teams and team membership."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlmodel import select
+
+from inspect_app.accounts import service
+from inspect_app.auth.guards import admin_only
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import Invalid
+from inspect_app.models import Role, Subdistrict
+from inspect_app.web import render
+
+
+def _subdistricts(db: DbSession, request: Request) -> list[Subdistrict]:
+    rows = list(db.exec(select(Subdistrict).order_by(Subdistrict.id)))
+    if request.user.city_wide:
+        return rows
+    return [s for s in rows if s.id == request.user.subdistrict_id]
+
+
+class AdminUsersController(Controller):
+    path = "/admin/users"
+    guards = [admin_only]
+
+    def _form(self, request, db, *, account, values, errors, status=200) -> Template:
+        return render(
+            request,
+            "accounts/user_form.html",
+            account=account,
+            values=values,
+            errors=errors,
+            roles=list(Role),
+            subdistricts=_subdistricts(db, request),
+            status_code=status,
+        )
+
+    @get("/", sync_to_thread=True)
+    def list_users(self, request: Request, db: DbSession) -> Template:
+        return render(
+            request, "accounts/users.html", users=service.list_users(session=db, actor=request.user)
+        )
+
+    @get("/new", sync_to_thread=True)
+    def new_user(self, request: Request, db: DbSession) -> Template:
+        return self._form(request, db, account=None, values={"role": "inspector"}, errors={})
+
+    @post("/new", sync_to_thread=True)
+    def create_user(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        try:
+            service.create_user(session=db, settings=settings, actor=request.user, data=data)
+        except Invalid as exc:
+            return self._form(request, db, account=None, values=data, errors=exc.fields, status=422)
+        return Redirect("/admin/users", status_code=303)
+
+    @get("/{user_id:int}", sync_to_thread=True)
+    def edit_user(self, request: Request, db: DbSession, user_id: FromPath[int]) -> Template:
+        account = service.get_user(session=db, actor=request.user, user_id=user_id)
+        return self._form(request, db, account=account, values=account.model_dump(), errors={})
+
+    @post("/{user_id:int}", sync_to_thread=True)
+    def update_user(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        user_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        try:
+            service.update_user(
+                session=db, settings=settings, actor=request.user, user_id=user_id, data=data
+            )
+        except Invalid as exc:
+            account = service.get_user(session=db, actor=request.user, user_id=user_id)
+            return self._form(
+                request, db, account=account, values=data, errors=exc.fields, status=422
+            )
+        return Redirect("/admin/users", status_code=303)
+
+
+class AdminTeamsController(Controller):
+    path = "/admin/teams"
+    guards = [admin_only]
+
+    def _form(self, request, db, *, team, values, errors, status=200) -> Template:
+        members = service.team_members(session=db, team_id=team.id) if team else []
+        return render(
+            request,
+            "accounts/team_form.html",
+            team=team,
+            values=values,
+            errors=errors,
+            members=members,
+            subdistricts=_subdistricts(db, request),
+            status_code=status,
+        )
+
+    @get("/", sync_to_thread=True)
+    def list_teams(self, request: Request, db: DbSession) -> Template:
+        return render(
+            request, "accounts/teams.html", teams=service.list_teams(session=db, actor=request.user)
+        )
+
+    @get("/new", sync_to_thread=True)
+    def new_team(self, request: Request, db: DbSession) -> Template:
+        return self._form(request, db, team=None, values={"active": True}, errors={})
+
+    @post("/new", sync_to_thread=True)
+    def create_team(
+        self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
+    ) -> Template | Redirect:
+        try:
+            team = service.save_team(session=db, actor=request.user, data=data)
+        except Invalid as exc:
+            return self._form(request, db, team=None, values=data, errors=exc.fields, status=422)
+        return Redirect(f"/admin/teams/{team.id}", status_code=303)
+
+    @get("/{team_id:int}", sync_to_thread=True)
+    def edit_team(self, request: Request, db: DbSession, team_id: FromPath[int]) -> Template:
+        team = service.get_team(session=db, actor=request.user, team_id=team_id)
+        return self._form(request, db, team=team, values=team.model_dump(), errors={})
+
+    @post("/{team_id:int}", sync_to_thread=True)
+    def update_team(
+        self,
+        request: Request,
+        db: DbSession,
+        team_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        try:
+            service.save_team(session=db, actor=request.user, data=data, team_id=team_id)
+        except Invalid as exc:
+            team = service.get_team(session=db, actor=request.user, team_id=team_id)
+            return self._form(request, db, team=team, values=data, errors=exc.fields, status=422)
+        return Redirect(f"/admin/teams/{team_id}", status_code=303)
+
+    @post("/{team_id:int}/members", sync_to_thread=True)
+    def add_member(
+        self,
+        request: Request,
+        db: DbSession,
+        team_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        try:
+            service.add_team_member(
+                session=db, actor=request.user, team_id=team_id, username=data.get("username", "")
+            )
+        except Invalid as exc:
+            team = service.get_team(session=db, actor=request.user, team_id=team_id)
+            return self._form(
+                request, db, team=team, values=team.model_dump(), errors=exc.fields, status=422
+            )
+        return Redirect(f"/admin/teams/{team_id}", status_code=303)
+
+    @post("/{team_id:int}/members/{user_id:int}/remove", sync_to_thread=True)
+    def remove_member(
+        self, request: Request, db: DbSession, team_id: FromPath[int], user_id: FromPath[int]
+    ) -> Redirect:
+        service.remove_team_member(session=db, actor=request.user, team_id=team_id, user_id=user_id)
+        return Redirect(f"/admin/teams/{team_id}", status_code=303)

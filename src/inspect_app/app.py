@@ -1,0 +1,113 @@
+"""The application factory: create_app(settings) -> Litestar. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from litestar import Litestar, Request, get
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from sqlalchemy import text
+from sqlmodel import Session
+
+from inspect_app import __version__
+from inspect_app.accounts.views import AdminTeamsController, AdminUsersController
+from inspect_app.apidocs import ApiDocsPlugin, docs_router
+from inspect_app.auth.api import AuthApiController
+from inspect_app.auth.middleware import CSRF_COOKIE, AuthMiddleware
+from inspect_app.auth.views import AccountController, LoginController, set_locale
+from inspect_app.db import WRITE_METHODS, Database
+from inspect_app.errors import EXCEPTION_HANDLERS
+from inspect_app.home import home
+from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from inspect_app.settings import Settings
+from inspect_app.sites.api import SitesApiController
+from inspect_app.sites.views import SitesController
+from inspect_app.web import template_config
+
+
+def provide_db_session(request: Request, state: State) -> Iterator[Session]:
+    """One session and one transaction per request; writes open with BEGIN IMMEDIATE on SQLite."""
+    db: Database = state.db
+    with db.session(write=request.method in WRITE_METHODS) as session:
+        yield session
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+@get("/healthz", sync_to_thread=True, include_in_schema=False, opt={"exclude_from_csrf": True})
+def healthz(state: State) -> dict[str, str]:
+    """For load balancers: no auth, one read, no writes."""
+    with state.db.session() as session:
+        session.exec(text("SELECT 1"))
+    return {"status": "ok", "version": __version__}
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    db = Database(settings)
+    return Litestar(
+        route_handlers=[
+            healthz,
+            home,
+            set_locale,
+            LoginController,
+            AccountController,
+            SitesController,
+            AdminUsersController,
+            AdminTeamsController,
+            AuthApiController,
+            SitesApiController,
+            create_static_files_router(
+                path="/static",
+                directories=[settings.static_dir],
+                cache_control=None,
+                include_in_schema=False,
+                opt={"exclude_from_csrf": True},
+            ),
+        ],
+        dependencies={
+            "db": Provide(provide_db_session),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        state=State({"db": db, "settings": settings}),
+        middleware=[
+            RequestLogMiddleware(),
+            SecurityHeadersMiddleware(settings),
+            LocaleMiddleware(settings),
+            AuthMiddleware(db),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            cookie_httponly=False,
+            exclude=["/api/", "/static/", "/healthz"],
+        ),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        template_config=template_config(settings),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="inspect-app API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[ApiDocsPlugin()],
+            openapi_router=docs_router(),
+        ),
+        on_shutdown=[db.dispose],
+        request_max_body_size=10 * 1024 * 1024,
+        debug=settings.debug,
+    )

@@ -1,0 +1,88 @@
+"""JSON auth API: exchange a password for a bearer token, who am I, list and revoke tokens."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, JSONBody
+
+from inspect_app.auth import service
+from inspect_app.auth.guards import require_login
+from inspect_app.auth.schemas import TokenCreated, TokenPublic, TokenRequest, UserPublic
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import AppError, NotFound, RateLimited
+from inspect_app.i18n import gettext as _
+from inspect_app.middleware import client_ip
+
+
+class Unauthorized(AppError):
+    status_code, code = 401, "invalid_credentials"
+
+
+def user_public(user: service.CurrentUser) -> UserPublic:
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        subdistrict_id=user.subdistrict_id,
+        city_wide=user.city_wide,
+        team_ids=list(user.team_ids),
+        site_ids=list(user.site_ids),
+    )
+
+
+class AuthApiController(Controller):
+    path = "/api/v1"
+    tags = ["auth"]
+
+    @post("/auth/token", sync_to_thread=True, status_code=201)
+    def create_token(
+        self, request: Request, db: DbSession, settings: AppSettings, data: JSONBody[TokenRequest]
+    ) -> TokenCreated:
+        """Sign in with username and password; returns a bearer token (shown once)."""
+        try:
+            user = service.authenticate(
+                session=db,
+                settings=settings,
+                username=data.username,
+                password=data.password,
+                ip=client_ip(request.scope),
+            )
+        except service.LoginRefused as refused:
+            db.commit()  # keep the failed attempt for the rate limit
+            if refused.reason == "rate_limited":
+                raise RateLimited(
+                    _(
+                        "Too many failed sign-ins. Wait %(n)s minutes and try again.",
+                        n=refused.retry_minutes,
+                    )
+                ) from None
+            raise Unauthorized(_("Wrong username or password.")) from None
+        token, raw = service.create_api_token(session=db, user=user, name=data.name or "API")
+        current = service.load_current_user(session=db, user=user, token_id=token.id)
+        return TokenCreated(token=raw, token_id=token.id, user=user_public(current))
+
+    @get("/me", guards=[require_login], sync_to_thread=False)
+    def me(self, request: Request) -> UserPublic:
+        """The signed-in user, with their teams and owned sites."""
+        return user_public(request.user)
+
+    @get("/auth/tokens", guards=[require_login], sync_to_thread=True)
+    def list_tokens(self, request: Request, db: DbSession) -> list[TokenPublic]:
+        """The caller's live API tokens."""
+        return [
+            TokenPublic(
+                id=t.id,
+                name=t.name,
+                created_at=service.as_utc(t.created_at),
+                last_used_at=t.last_used_at and service.as_utc(t.last_used_at),
+                current=t.id == request.user.token_id,
+            )
+            for t in service.list_api_tokens(session=db, user_id=request.user.id)
+        ]
+
+    @delete("/auth/tokens/{token_id:int}", guards=[require_login], sync_to_thread=True)
+    def revoke_token(self, request: Request, db: DbSession, token_id: FromPath[int]) -> None:
+        """Revoke one of the caller's tokens (the one in use, too)."""
+        if not service.revoke_api_token(session=db, user_id=request.user.id, token_id=token_id):
+            raise NotFound(_("This token does not exist or has already been revoked."))

@@ -1,0 +1,167 @@
+"""Sign in and out, the language switch, and the account page (sessions and API tokens)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from inspect_app import i18n
+from inspect_app.auth import service
+from inspect_app.auth.guards import require_login
+from inspect_app.auth.middleware import SESSION_COOKIE
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.middleware import client_ip
+from inspect_app.models import User
+from inspect_app.web import render
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after login, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def session_cookie(raw: str, settings: AppSettings) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=raw,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        max_age=int(settings.session_idle_hours * 3600),
+    )
+
+
+class LoginController(Controller):
+    @get("/login", sync_to_thread=False)
+    def login_form(self, request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
+        if request.user is not None:
+            return Redirect(safe_next(next))
+        return render(request, "auth/login.html", next=safe_next(next), username="", error="")
+
+    @post("/login", sync_to_thread=True, status_code=200)
+    def login(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        username = (data.get("username") or "").strip().lower()
+        target = safe_next(data.get("next"))
+        try:
+            user = service.authenticate(
+                session=db,
+                settings=settings,
+                username=username,
+                password=data.get("password") or "",
+                ip=client_ip(request.scope),
+            )
+        except service.LoginRefused as refused:
+            if refused.reason == "rate_limited":
+                error = _(
+                    "Too many failed sign-ins. Wait %(n)s minutes and try again.",
+                    n=refused.retry_minutes,
+                )
+                status = 429
+            else:
+                error = _("Wrong username or password.")
+                status = 401
+            # The failed attempt is recorded even though we answer with an error.
+            db.commit()
+            return render(
+                request,
+                "auth/login.html",
+                next=target,
+                username=username,
+                error=error,
+                status_code=status,
+            )
+        raw = service.create_session(
+            session=db,
+            user=user,
+            ip=client_ip(request.scope),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+        return Redirect(target, cookies=[session_cookie(raw, settings)], status_code=303)
+
+    @post("/logout", sync_to_thread=True, guards=[require_login], status_code=303)
+    def logout(self, request: Request, db: DbSession) -> Redirect:
+        if request.user.session_id:
+            service.revoke_session(
+                session=db, user_id=request.user.id, session_id=request.user.session_id
+            )
+        return Redirect(
+            "/login",
+            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
+            status_code=303,
+        )
+
+
+@post("/locale", sync_to_thread=False, status_code=303)
+def set_locale(request: Request, data: URLEncodedBody[dict[str, str]]) -> Redirect:
+    """The language switch; the choice lives in a cookie, so it works before sign-in too."""
+    chosen = i18n.normalize(data.get("locale")) or "zh_CN"
+    referer_path = safe_next(data.get("next"))
+    return Redirect(
+        referer_path,
+        cookies=[
+            Cookie(
+                key=i18n.LOCALE_COOKIE, value=chosen, max_age=365 * 86400, path="/", samesite="lax"
+            )
+        ],
+        status_code=303,
+    )
+
+
+class AccountController(Controller):
+    """A signed-in user's own sessions and API tokens."""
+
+    path = "/account"
+    guards = [require_login]
+
+    def _page(
+        self, request: Request, db: DbSession, *, new_token: str = "", status: int = 200
+    ) -> Template:
+        return render(
+            request,
+            "auth/account.html",
+            sessions=service.list_sessions(session=db, user_id=request.user.id),
+            tokens=service.list_api_tokens(session=db, user_id=request.user.id),
+            new_token=new_token,
+            status_code=status,
+        )
+
+    @get("/", sync_to_thread=True)
+    def account(self, request: Request, db: DbSession) -> Template:
+        return self._page(request, db)
+
+    @post("/sessions/{session_id:int}/revoke", sync_to_thread=True, status_code=303)
+    def revoke_session(
+        self, request: Request, db: DbSession, session_id: FromPath[int]
+    ) -> Redirect:
+        if not service.revoke_session(session=db, user_id=request.user.id, session_id=session_id):
+            raise NotFound(_("This session does not exist or has already ended."))
+        if session_id == request.user.session_id:
+            return Redirect("/login", status_code=303)
+        return Redirect("/account", status_code=303)
+
+    @post("/tokens", sync_to_thread=True, status_code=201)
+    def create_token(
+        self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
+    ) -> Template:
+        user = db.get(User, request.user.id)
+        name = (data.get("name") or "").strip() or _("API token")
+        _token, raw = service.create_api_token(session=db, user=user, name=name)
+        return self._page(request, db, new_token=raw, status=201)
+
+    @post("/tokens/{token_id:int}/revoke", sync_to_thread=True, status_code=303)
+    def revoke_token(self, request: Request, db: DbSession, token_id: FromPath[int]) -> Redirect:
+        if not service.revoke_api_token(session=db, user_id=request.user.id, token_id=token_id):
+            raise NotFound(_("This token does not exist or has already been revoked."))
+        return Redirect("/account", status_code=303)

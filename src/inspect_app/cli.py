@@ -1,0 +1,178 @@
+"""inspect-app serve | db upgrade | demo | create-user | import-sites."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from sqlmodel import select
+
+from inspect_app import migrate
+from inspect_app.db import Database
+from inspect_app.errors import Invalid
+from inspect_app.settings import Settings
+
+CLI_ACTOR_ID = 0
+
+
+def _db() -> Database:
+    return Database(Settings.from_env())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    print(f"inspect-app serving on http://{args.host}:{args.port}  ({args.workers} worker(s))")
+    print(f"database: {settings.database_url.split('@')[-1]}")
+    uvicorn.run(
+        "inspect_app.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    db = _db()
+    if args.action == "upgrade":
+        migrate.upgrade(db.engine, args.revision or "head")
+        print("database is at", ", ".join(sorted(migrate.current_heads(db.engine))) or "base")
+    elif args.action == "downgrade":
+        migrate.downgrade(db.engine, args.revision or "base")
+    elif args.action == "revision":
+        migrate.revision(db.engine, args.message or "change")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from inspect_app.demo import DEMO_PASSWORD, load_demo
+
+    db = _db()
+    with db.session(write=True) as session:
+        created = load_demo(session=session, settings=db.settings, if_empty=args.if_empty)
+    if created:
+        print(f"demo data loaded; every demo account has the password {DEMO_PASSWORD!r}:")
+        print("  admin, supervisor, inspector1..inspector11, owner1..owner5")
+        print("  second subdistrict: supervisor2, inspector12")
+    else:
+        print("demo data already present; nothing changed")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from inspect_app.accounts.service import create_user
+    from inspect_app.models import Subdistrict
+
+    db = _db()
+    password = args.password or os.environ.get("INSPECT_PASSWORD") or ""
+    if not password and sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    with db.session(write=True) as session:
+        subdistrict_id = None
+        if args.subdistrict:
+            found = session.exec(
+                select(Subdistrict).where(Subdistrict.code == args.subdistrict)
+            ).first()
+            if found is None:
+                print(f"no subdistrict with code {args.subdistrict!r}", file=sys.stderr)
+                return 2
+            subdistrict_id = found.id
+        data = {
+            "username": args.username,
+            "password": password,
+            "role": args.role,
+            "display_name": args.display_name or "",
+            "subdistrict_id": str(subdistrict_id or ""),
+            "city_wide": "true" if args.city_wide else "",
+        }
+        try:
+            user = create_user(session=session, settings=db.settings, actor=None, data=data)
+        except Invalid as exc:
+            for name, message in exc.fields.items():
+                print(f"{name}: {message}", file=sys.stderr)
+            return 2
+        print(f"created {user.role} {user.username}")
+    return 0
+
+
+def cmd_import_sites(args: argparse.Namespace) -> int:
+    from inspect_app.auth.service import CurrentUser
+    from inspect_app.models import Role
+    from inspect_app.sites.importer import decode_csv, import_sites
+
+    db = _db()
+    text = decode_csv(Path(args.file).read_bytes())
+    actor = CurrentUser(
+        id=CLI_ACTOR_ID,
+        username="cli",
+        display_name="",
+        role=Role.admin,
+        subdistrict_id=None,
+        city_wide=True,
+    )
+    with db.session(write=True) as session:
+        result = import_sites(
+            session=session, user=actor, text=text, subdistrict_code=args.subdistrict
+        )
+    if result.errors:
+        for line, message in result.errors:
+            print(f"line {line}: {message}", file=sys.stderr)
+        print("nothing was imported", file=sys.stderr)
+        return 1
+    print(f"imported {result.created} sites")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inspect-app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the app with uvicorn")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="schema migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "revision"])
+    db.add_argument("revision", nargs="?")
+    db.add_argument("-m", "--message")
+    db.set_defaults(func=cmd_db)
+
+    demo = sub.add_parser("demo", help="load the fictional demo subdistricts and accounts")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    demo.set_defaults(func=cmd_demo)
+
+    cu = sub.add_parser("create-user", help="create an account")
+    cu.add_argument("username")
+    cu.add_argument("--role", required=True, choices=["admin", "supervisor", "inspector", "owner"])
+    cu.add_argument("--subdistrict", help="subdistrict code")
+    cu.add_argument("--city-wide", action="store_true")
+    cu.add_argument("--display-name")
+    cu.add_argument("--password", help="else $INSPECT_PASSWORD, else asked for")
+    cu.set_defaults(func=cmd_create_user)
+
+    imp = sub.add_parser("import-sites", help="import sites from a CSV file (all or nothing)")
+    imp.add_argument("file")
+    imp.add_argument("--subdistrict", help="subdistrict code for rows without one")
+    imp.set_defaults(func=cmd_import_sites)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

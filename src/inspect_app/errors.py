@@ -1,0 +1,145 @@
+"""One error shape: an HTML page (or fragment) for browsers, `{"error": {...}}` JSON under /api."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+from inspect_app.i18n import gettext as _
+from inspect_app.i18n import lazy
+
+log = logging.getLogger("inspect_app.errors")
+
+
+class AppError(Exception):
+    """A refusal a person should understand; raised by services, rendered by the handlers below."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(AppError):
+    status_code, code = 404, "not_found"
+
+
+class Forbidden(AppError):
+    status_code, code = 403, "forbidden"
+
+
+class Conflict(AppError):
+    status_code, code = 409, "conflict"
+
+
+class Invalid(AppError):
+    status_code, code = 422, "validation_failed"
+
+
+class RateLimited(AppError):
+    status_code, code = 429, "rate_limited"
+
+
+STATUS_TEXT = {
+    400: ("bad_request", lazy("The request could not be understood.")),
+    401: ("unauthorized", lazy("Please sign in to continue.")),
+    403: ("forbidden", lazy("You are not allowed to do this.")),
+    404: ("not_found", lazy("We could not find what you asked for.")),
+    405: ("method_not_allowed", lazy("This address does not accept that kind of request.")),
+    409: ("conflict", lazy("This conflicts with what is already saved.")),
+    413: ("payload_too_large", lazy("The upload is too large.")),
+    415: ("unsupported_media_type", lazy("This kind of file is not accepted.")),
+    422: ("validation_failed", lazy("Some fields need attention.")),
+    429: ("rate_limited", lazy("Too many requests. Please wait and try again.")),
+    500: ("server_error", lazy("Something went wrong on our side. Nothing was saved.")),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema/openapi")
+
+
+def error_response(
+    request: Request, status: int, message: str, *, code: str | None = None, fields=None
+) -> Response:
+    """Render an error the way the caller reads: JSON for the API, a page or fragment otherwise."""
+    default_code, default_message = STATUS_TEXT.get(status, STATUS_TEXT[500])
+    code = code or default_code
+    message = message or _(default_message)
+    if _wants_json(request):
+        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        return Response(body, status_code=status)
+    template = "_error.html" if request.headers.get("hx-request") else "error.html"
+    return Template(
+        template,
+        context={"status": status, "message": message, "fields": fields or {}},
+        status_code=status,
+        headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        if request.headers.get("hx-request")
+        else None,
+    )
+
+
+def handle_app_error(request: Request, exc: AppError) -> Response:
+    return error_response(request, exc.status_code, exc.message, code=exc.code, fields=exc.fields)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request"):
+            return Response("", status_code=401, headers={"HX-Redirect": "/login"})
+        return Redirect(f"/login?next={quote(target)}")
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        return error_response(
+            request,
+            403,
+            _("The security token is missing or wrong. Reload the page and try again."),
+            code="csrf_failed",
+        )
+    if isinstance(exc, ValidationException):
+        return error_response(
+            request,
+            400,
+            _("Some values in the request are not valid."),
+            fields=_validation_fields(exc),
+        )
+    if status >= 500:
+        log.error("HTTP %s: %s", status, exc.detail)
+    return error_response(request, status, "")
+
+
+def _validation_fields(exc: ValidationException) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            fields[str(item.get("key") or item.get("source") or "body")] = str(
+                item.get("message", "")
+            )
+    return fields
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Log the stack trace for us; the user sees a calm message and a request id."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "")
+
+
+EXCEPTION_HANDLERS = {
+    AppError: handle_app_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

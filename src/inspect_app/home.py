@@ -1,0 +1,31 @@
+"""The home page, one per role: what this person came to do first."""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.response import Template
+from sqlalchemy import func
+from sqlmodel import select
+
+from inspect_app.auth.guards import require_login
+from inspect_app.deps import DbSession
+from inspect_app.models import Role, Site
+from inspect_app.sites import service as sites
+from inspect_app.web import render
+
+
+@get("/", guards=[require_login], sync_to_thread=True)
+def home(request: Request, db: DbSession) -> Template:
+    user = request.user
+    context: dict = {"teams": sites.visible_teams(session=db, user=user)}
+    if user.role in (Role.inspector, Role.owner):
+        rows, total = sites.search_sites(session=db, user=user, query=sites.SiteQuery(limit=20))
+        context.update(my_sites=rows, my_total=total)
+    else:
+        counts = db.exec(
+            select(Site.kind, func.count())
+            .where(*sites.site_scope(user), Site.active.is_(True))
+            .group_by(Site.kind)
+        ).all()
+        context["counts"] = dict(counts)
+    return render(request, f"home/{user.role.value}.html", **context)

@@ -1,0 +1,142 @@
+"""Request ids and access logs, security headers, Secure cookies under HTTPS, and the locale."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from inspect_app import i18n
+from inspect_app.settings import Settings
+
+log = logging.getLogger("inspect_app.access")
+
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# The vendored API docs (ReDoc) style themselves inline and use blob workers.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+
+
+def _is_https(scope: Scope) -> bool:
+    return scope.get("scheme") == "https"
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
+class RequestLogMiddleware(ASGIMiddleware):
+    """One line per request: id, method, path, status, user and milliseconds. No secrets."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_wrapper)
+        finally:
+            user = scope.get("user")
+            log.info(
+                "%s %s %s %s user=%s %.1fms",
+                request_id,
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                user.username if user else "-",
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class SecurityHeadersMiddleware(ASGIMiddleware):
+    """CSP without inline script, nosniff, no framing, a strict referrer; Secure cookies on HTTPS."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, settings: Settings) -> None:
+        self.cookie_secure = settings.cookie_secure
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        secure = self.cookie_secure == "true" or (self.cookie_secure == "auto" and _is_https(scope))
+        docs = scope.get("path", "").startswith("/schema")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else APP_CSP)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["Permissions-Policy"] = "camera=(self), geolocation=(self), microphone=()"
+                if _is_https(scope):
+                    headers["Strict-Transport-Security"] = "max-age=31536000"
+                if secure:
+                    _mark_cookies_secure(message)
+            await send(message)
+
+        await next_app(scope, receive, send_wrapper)
+
+
+def _mark_cookies_secure(message: Message) -> None:
+    raw = message.get("headers") or []
+    message["headers"] = [
+        (k, v + b"; Secure")
+        if k.lower() == b"set-cookie" and b"secure" not in v.lower()
+        else (k, v)
+        for k, v in raw
+    ]
+
+
+class LocaleMiddleware(ASGIMiddleware):
+    """Pick the locale for this request: the user's cookie, Accept-Language, then the default."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, settings: Settings) -> None:
+        self.default = settings.default_locale
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        headers = dict(scope.get("headers") or [])
+        cookie = _cookie_value(headers.get(b"cookie", b"").decode("latin-1"), i18n.LOCALE_COOKIE)
+        locale = i18n.negotiate(
+            cookie=cookie,
+            accept_language=headers.get(b"accept-language", b"").decode("latin-1"),
+            default=self.default,
+        )
+        scope.setdefault("state", {})["locale"] = locale
+        token = i18n.current_locale.set(locale)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            i18n.current_locale.reset(token)
+
+
+def _cookie_value(cookie_header: str, name: str) -> str | None:
+    for part in cookie_header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None

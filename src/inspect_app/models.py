@@ -1,0 +1,144 @@
+"""Every table, grouped by domain. Timestamps are UTC; ids are integers unless phones make them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, String
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- places and people -------------------------------------------------------------------
+
+
+class Subdistrict(SQLModel, table=True):
+    """A 街道: every team and site belongs to exactly one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    inspector = "inspector"
+    owner = "owner"
+
+
+class User(SQLModel, table=True):
+    """An account. Admins and supervisors work in one subdistrict unless `city_wide`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    password_hash: str = Field(max_length=300)
+    display_name: str = Field(max_length=200, default="")
+    role: Role = Field(sa_type=String(20))
+    subdistrict_id: int | None = Field(default=None, foreign_key="subdistrict.id", index=True)
+    city_wide: bool = False
+    active: bool = True
+    phone: str = Field(default="", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Team(SQLModel, table=True):
+    """An inspection team (工作小组) that owns a set of sites."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subdistrict_id: int = Field(foreign_key="subdistrict.id", index=True)
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    active: bool = True
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+
+
+class SiteKind(StrEnum):
+    building = "building"
+    enterprise = "enterprise"
+    shop = "shop"
+    compound = "compound"
+
+
+class Site(SQLModel, table=True):
+    """A place that is inspected; enterprises may sit inside a building (`parent_id`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subdistrict_id: int = Field(foreign_key="subdistrict.id", index=True)
+    kind: SiteKind = Field(sa_type=String(20), index=True)
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+    parent_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone: str = Field(default="", max_length=40)
+    credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class SiteOwner(SQLModel, table=True):
+    """An owner account that may see a site (企业负责人 / 物业)."""
+
+    __tablename__ = "site_owner"
+
+    site_id: int = Field(foreign_key="site.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+
+
+# --- authentication ----------------------------------------------------------------------
+
+
+class AuthSession(SQLModel, table=True):
+    """A browser session; the cookie holds a random token, the row only its SHA-256."""
+
+    __tablename__ = "auth_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    locale: str = Field(default="", max_length=10)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for API clients, stored hashed; listed and revoked by its owner."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins, counted per account and per address across all app processes."""
+
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, index=True)
+    ip: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), index=True)

@@ -1,0 +1,88 @@
+"""One Settings object, read from the environment. Every field is documented in README.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _default_secret(var_dir: Path) -> str:
+    """A development secret kept in var/ so restarts keep sessions; production sets SECRET_KEY."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Build with `Settings.from_env()` or directly in tests."""
+
+    database_url: str = ""
+    var_dir: Path = PROJECT_ROOT / "var"
+    secret_key: str = ""
+    time_zone: str = "Asia/Shanghai"
+    default_locale: str = "zh_CN"
+    session_idle_hours: float = 12.0
+    cookie_secure: str = "auto"  # auto | true | false
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    allowed_hosts: tuple[str, ...] = ("*",)
+    debug: bool = False
+    log_level: str = "INFO"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "static"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'inspect.db'}")
+        if not self.secret_key:
+            object.__setattr__(self, "secret_key", _default_secret(self.var_dir))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read every INSPECT_* / documented variable; unset ones keep their defaults."""
+        d = {f.name: f.default for f in fields(cls)}
+        var_dir = Path(_env("VAR_DIR", str(d["var_dir"])))
+        return cls(
+            database_url=_env("DATABASE_URL", ""),
+            var_dir=var_dir,
+            secret_key=_env("SECRET_KEY", ""),
+            time_zone=_env("TIME_ZONE", d["time_zone"]),
+            default_locale=_env("DEFAULT_LOCALE", d["default_locale"]),
+            session_idle_hours=float(_env("SESSION_IDLE_HOURS", str(d["session_idle_hours"]))),
+            cookie_secure=_env("COOKIE_SECURE", d["cookie_secure"]).lower(),
+            login_max_failures_per_account=int(
+                _env("LOGIN_MAX_FAILURES_PER_ACCOUNT", str(d["login_max_failures_per_account"]))
+            ),
+            login_max_failures_per_address=int(
+                _env("LOGIN_MAX_FAILURES_PER_ADDRESS", str(d["login_max_failures_per_address"]))
+            ),
+            login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", str(d["login_window_minutes"]))),
+            argon2_time_cost=int(_env("ARGON2_TIME_COST", str(d["argon2_time_cost"]))),
+            argon2_memory_kib=int(_env("ARGON2_MEMORY_KIB", str(d["argon2_memory_kib"]))),
+            allowed_hosts=tuple(
+                h.strip() for h in _env("ALLOWED_HOSTS", "*").split(",") if h.strip()
+            ),
+            debug=_env("DEBUG", "false").lower() in ("1", "true", "yes"),
+            log_level=_env("LOG_LEVEL", d["log_level"]).upper(),
+        )

@@ -1,0 +1,298 @@
+"""Sites: the role-scoped query every listing uses, the access-checking loader, and edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from inspect_app.accounts.service import owner_accounts, replace_site_owners
+from inspect_app.auth.service import CurrentUser
+from inspect_app.errors import Forbidden, Invalid, NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.models import Role, Site, SiteKind, SiteOwner, Team, User, utcnow
+from inspect_app.sites import credit_code
+
+MAX_LIMIT = 200
+
+
+def site_scope(user: CurrentUser) -> list:
+    """WHERE clauses limiting sites to what this user may see (see design.md, "Access")."""
+    if user.role in (Role.admin, Role.supervisor):
+        return [] if user.city_wide else [Site.subdistrict_id == user.subdistrict_id]
+    if user.role == Role.inspector:
+        return [Site.team_id.in_(user.team_ids)]
+    return [Site.id.in_(user.site_ids)]
+
+
+def team_scope(user: CurrentUser) -> list:
+    """WHERE clauses limiting teams to the user's subdistrict (or their own teams)."""
+    if user.role in (Role.admin, Role.supervisor):
+        return [] if user.city_wide else [Team.subdistrict_id == user.subdistrict_id]
+    return [Team.id.in_(user.team_ids)]
+
+
+@dataclass(frozen=True)
+class SiteQuery:
+    q: str = ""
+    kind: SiteKind | None = None
+    team_id: int | None = None
+    parent_id: int | None = None
+    include_inactive: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+def search_sites(
+    *, session: Session, user: CurrentUser, query: SiteQuery
+) -> tuple[list[Site], int]:
+    """A page of visible sites matching the query, and how many match in all."""
+    where = site_scope(user)
+    text = query.q.strip()
+    if text:
+        where.append(
+            or_(
+                Site.name_zh.icontains(text, autoescape=True),
+                Site.name_en.icontains(text, autoescape=True),
+                Site.address.icontains(text, autoescape=True),
+                Site.credit_code.icontains(text, autoescape=True),
+            )
+        )
+    if query.kind:
+        where.append(Site.kind == query.kind)
+    if query.team_id is not None:
+        where.append(Site.team_id == query.team_id)
+    if query.parent_id is not None:
+        where.append(Site.parent_id == query.parent_id)
+    if not query.include_inactive:
+        where.append(Site.active.is_(True))
+    total = session.exec(select(func.count()).select_from(Site).where(*where)).one()
+    limit = max(1, min(query.limit, MAX_LIMIT))
+    rows = session.exec(
+        select(Site)
+        .where(*where)
+        .order_by(Site.name_zh, Site.id)
+        .limit(limit)
+        .offset(max(0, query.offset))
+    ).all()
+    return list(rows), total
+
+
+def get_site(*, session: Session, user: CurrentUser, site_id: int) -> Site:
+    """The site if this user may see it; otherwise 404, exactly as if it did not exist."""
+    site = session.exec(select(Site).where(Site.id == site_id, *site_scope(user))).first()
+    if site is None:
+        raise NotFound(_("This site does not exist or is not visible to you."))
+    return site
+
+
+def visible_teams(*, session: Session, user: CurrentUser) -> list[Team]:
+    return list(session.exec(select(Team).where(*team_scope(user)).order_by(Team.id)))
+
+
+def site_owners(*, session: Session, site_id: int) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .join(SiteOwner, SiteOwner.user_id == User.id)
+            .where(SiteOwner.site_id == site_id)
+        )
+    )
+
+
+def require_site_editor(user: CurrentUser, site: Site | None = None) -> None:
+    if user.role != Role.admin:
+        raise Forbidden(_("Only an administrator may change sites."))
+    if site is not None and not user.city_wide and site.subdistrict_id != user.subdistrict_id:
+        raise NotFound(_("This site does not exist or is not visible to you."))
+
+
+# --- validation shared by the edit form and the CSV import --------------------------------
+
+
+SITE_FIELDS = (
+    "kind",
+    "name_zh",
+    "name_en",
+    "address",
+    "latitude",
+    "longitude",
+    "parent_id",
+    "team_id",
+    "contact_name",
+    "contact_phone",
+    "credit_code",
+    "active",
+)
+
+
+def clean_site_fields(
+    *, session: Session, subdistrict_id: int, data: dict[str, str], site_id: int | None = None
+) -> tuple[dict, dict[str, str]]:
+    """Turn submitted strings into column values; returns (values, errors by field)."""
+    values: dict = {}
+    errors: dict[str, str] = {}
+    kind = (data.get("kind") or "").strip()
+    if kind not in SiteKind.__members__:
+        errors["kind"] = _("Choose a kind: building, enterprise, shop or compound.")
+    else:
+        values["kind"] = SiteKind(kind)
+    for name, limit in (
+        ("name_zh", 200),
+        ("name_en", 200),
+        ("address", 300),
+        ("contact_name", 100),
+    ):
+        values[name] = (data.get(name) or "").strip()
+        if len(values[name]) > limit:
+            errors[name] = _("At most %(n)s characters.", n=limit)
+    if not values["name_zh"] and not values["name_en"]:
+        errors["name_zh"] = _("Give the site a name in Chinese or English.")
+    elif not values["name_zh"]:
+        values["name_zh"] = values["name_en"]
+    values.update(_clean_position(data, errors))
+    phone = (data.get("contact_phone") or "").strip()
+    if phone and not _looks_like_phone(phone):
+        errors["contact_phone"] = _("A phone number has 5 to 20 digits, spaces, + or -.")
+    values["contact_phone"] = phone
+    code = credit_code.normalize(data.get("credit_code") or "")
+    if code and not credit_code.is_valid(code):
+        errors["credit_code"] = _(
+            "This is not a valid unified social credit code (18 characters, check digit)."
+        )
+    elif code:
+        clash = session.exec(
+            select(Site.id).where(Site.credit_code == code, Site.id != (site_id or 0))
+        ).first()
+        if clash:
+            errors["credit_code"] = _("Another site already has this credit code.")
+    values["credit_code"] = code or None
+    values["active"] = str(data.get("active", "true")).strip().lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+        "y",
+    )
+    values.update(
+        _clean_links(
+            session=session,
+            subdistrict_id=subdistrict_id,
+            data=data,
+            site_id=site_id,
+            errors=errors,
+        )
+    )
+    return values, errors
+
+
+def _looks_like_phone(value: str) -> bool:
+    digits = sum(c.isdigit() for c in value)
+    return 5 <= digits <= 20 and all(c.isdigit() or c in "+- ()" for c in value)
+
+
+def _clean_position(data: dict[str, str], errors: dict[str, str]) -> dict:
+    out: dict = {}
+    for name, bound in (("latitude", 90), ("longitude", 180)):
+        raw = (data.get(name) or "").strip()
+        if not raw:
+            out[name] = None
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            number = None
+        if number is None or not -bound <= number <= bound:
+            errors[name] = _("Enter a number between -%(b)s and %(b)s.", b=bound)
+        out[name] = number
+    if (out.get("latitude") is None) != (out.get("longitude") is None) and "latitude" not in errors:
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    return out
+
+
+def _clean_links(
+    *,
+    session: Session,
+    subdistrict_id: int,
+    data: dict,
+    site_id: int | None,
+    errors: dict[str, str],
+) -> dict:
+    out: dict = {"parent_id": None, "team_id": None}
+    parent_raw = str(data.get("parent_id") or "").strip()
+    if parent_raw:
+        parent = session.get(Site, int(parent_raw)) if parent_raw.isdigit() else None
+        if (
+            parent is None
+            or parent.subdistrict_id != subdistrict_id
+            or parent.kind not in (SiteKind.building, SiteKind.compound)
+        ):
+            errors["parent_id"] = _(
+                "The parent must be a building or compound in the same subdistrict."
+            )
+        elif site_id is not None and parent.id == site_id:
+            errors["parent_id"] = _("A site cannot be its own parent.")
+        else:
+            out["parent_id"] = parent.id
+    team_raw = str(data.get("team_id") or "").strip()
+    if team_raw:
+        team = session.get(Team, int(team_raw)) if team_raw.isdigit() else None
+        if team is None or team.subdistrict_id != subdistrict_id:
+            errors["team_id"] = _("Choose a team of the same subdistrict.")
+        else:
+            out["team_id"] = team.id
+    elif out["parent_id"]:
+        out["team_id"] = session.get(
+            Site, out["parent_id"]
+        ).team_id  # tenants follow their building
+    return out
+
+
+def create_site(
+    *, session: Session, user: CurrentUser, subdistrict_id: int, data: dict[str, str]
+) -> Site:
+    require_site_editor(user)
+    if not user.city_wide and subdistrict_id != user.subdistrict_id:
+        raise Forbidden(_("You may only add sites to your own subdistrict."))
+    values, errors = clean_site_fields(session=session, subdistrict_id=subdistrict_id, data=data)
+    owners = _owners_from_form(session=session, data=data, errors=errors)
+    if errors:
+        raise Invalid(_("Some fields need attention."), fields=errors)
+    site = Site(subdistrict_id=subdistrict_id, **values)
+    session.add(site)
+    session.flush()
+    if owners is not None:
+        replace_site_owners(session=session, site=site, users=owners)
+    return site
+
+
+def update_site(*, session: Session, user: CurrentUser, site_id: int, data: dict[str, str]) -> Site:
+    site = get_site(session=session, user=user, site_id=site_id)
+    require_site_editor(user, site)
+    values, errors = clean_site_fields(
+        session=session, subdistrict_id=site.subdistrict_id, data=data, site_id=site.id
+    )
+    owners = _owners_from_form(session=session, data=data, errors=errors)
+    if errors:
+        raise Invalid(_("Some fields need attention."), fields=errors)
+    for key, value in values.items():
+        setattr(site, key, value)
+    site.updated_at = utcnow()
+    session.add(site)
+    session.flush()
+    if owners is not None:
+        replace_site_owners(session=session, site=site, users=owners)
+    return site
+
+
+def _owners_from_form(*, session: Session, data: dict[str, str], errors: dict) -> list | None:
+    """Owner members from a comma-separated list of usernames; None when the form has no list."""
+    if "owners" not in data:
+        return None
+    users, error = owner_accounts(
+        session=session, usernames=data["owners"].replace(";", ",").split(",")
+    )
+    if error:
+        errors["owners"] = error
+    return users

@@ -1,0 +1,92 @@
+"""Template engine, globals and filters, and the page-or-fragment renderer."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template import TemplateConfig
+
+from inspect_app import i18n
+from inspect_app.settings import Settings
+
+HTMX_FILE = "js/htmx-2.0.11.min.js"
+
+
+def _static_url_factory(static_dir: Path):
+    @cache
+    def static_url(path: str) -> str:
+        """A /static URL with a content hash, so browsers may cache it for a year."""
+        file = static_dir / path
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.exists() else "0"
+        return f"/static/{path}?v={digest}"
+
+    return static_url
+
+
+def _translate(message: str) -> str:
+    return i18n.translations(i18n.current_locale.get()).gettext(message)
+
+
+def _ntranslate(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(i18n.current_locale.get()).ngettext(singular, plural, n)
+
+
+def make_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(settings.templates_dir),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext=_translate, ngettext=_ntranslate, newstyle=True)
+    tz = ZoneInfo(settings.time_zone)
+
+    def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo("UTC"))
+        return value.astimezone(tz).strftime(fmt)
+
+    env.globals.update(
+        static=_static_url_factory(settings.static_dir),
+        htmx_file=HTMX_FILE,
+        localized=i18n.localized,
+        locale=lambda: i18n.current_locale.get(),
+        locales=i18n.LOCALES,
+        locale_names=i18n.LOCALE_NAMES,
+    )
+    env.filters["local_time"] = local_time
+    return env
+
+
+def template_config(settings: Settings) -> TemplateConfig:
+    env = make_environment(settings)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    page: str,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    **context,
+) -> Template:
+    """One URL, two renderings: the whole page, or just `fragment` when htmx asks for it."""
+    name = fragment if fragment and is_htmx(request) else page
+    return Template(name, context=context, status_code=status_code)

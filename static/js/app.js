@@ -1,0 +1,13 @@
+/* Small progressive enhancements; the pages work without this file. */
+(function () {
+  "use strict";
+  // Prevent double submits on slow networks: disable the button once a form is sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("hx-get") || form.hasAttribute("hx-post")) return;
+    var buttons = form.querySelectorAll("button[type=submit]");
+    window.setTimeout(function () {
+      buttons.forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+})();

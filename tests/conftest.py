@@ -1,0 +1,200 @@
+"""Fixtures: a fresh database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+the app from create_app(settings), and clients signed in through the real login form."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from inspect_app import migrate
+from inspect_app.app import create_app
+from inspect_app.db import Database
+from inspect_app.demo import DEMO_PASSWORD, load_demo
+from inspect_app.models import Site, SiteOwner, User
+from inspect_app.settings import Settings
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
+
+
+def make_settings(var_dir: Path, database_url: str, **overrides) -> Settings:
+    return Settings(
+        database_url=database_url, var_dir=var_dir, secret_key="test-secret-" + "x" * 32,
+        **{**CHEAP_HASHING, **overrides},
+    )
+
+
+def _migrated_with_demo(settings: Settings) -> None:
+    db = Database(settings)
+    migrate.upgrade(db.engine)
+    with db.session(write=True) as session:
+        load_demo(session=session, settings=settings)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """Migrated once, with demo data; each test gets a copy of the file."""
+    var_dir = tmp_path_factory.mktemp("template")
+    path = var_dir / "template.db"
+    _migrated_with_demo(make_settings(var_dir, f"sqlite:///{path}"))
+    return path
+
+
+def _pg_admin_engine():
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory) -> Iterator[str]:
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI requires the PostgreSQL tests: TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (make test starts a cluster)")
+    name = f"inspect_tpl_{os.getpid()}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    _migrated_with_demo(make_settings(tmp_path_factory.mktemp("pgtpl"), url))
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A fresh database with demo data, on each engine."""
+    if request.param == "sqlite":
+        target = tmp_path / "inspect.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def csrf_token(client: TestClient) -> str:
+    """The CSRF cookie, fetched from the login page when the client has none yet."""
+    token = client.cookies.get("csrftoken")
+    if not token:
+        client.get("/login")
+        token = client.cookies.get("csrftoken")
+    return token
+
+
+def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):
+    """Submit a form the way a browser does, CSRF token included."""
+    payload = {**(data or {}), "_csrf_token": csrf_token(client)}
+    return client.post(url, data=payload, follow_redirects=False, **kwargs)
+
+
+def sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD):
+    return post_form(client, "/login", {"username": username, "password": password})
+
+
+@pytest.fixture
+def login_as(app: Litestar) -> Callable[[str], TestClient]:
+    """login_as('inspector1') -> a TestClient signed in through the real login form."""
+
+    def _login(username: str, password: str = DEMO_PASSWORD) -> TestClient:
+        c = TestClient(app)  # no lifespan: the `client` fixture may already run the app's
+        response = sign_in(c, username, password)
+        assert response.status_code in (302, 303), response.text
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def api_token(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """api_token('owner1') -> headers with a bearer token for that demo account."""
+
+    def _token(username: str) -> dict[str, str]:
+        r = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        assert r.status_code == 201, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    return _token
+
+
+class World:
+    """Looks things up in the demo data so tests name people, not ids."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def user(self, username: str) -> User:
+        with self.db.session() as s:
+            return s.exec(select(User).where(User.username == username)).one()
+
+    def sites(self, *where) -> list[Site]:
+        with self.db.session() as s:
+            return list(s.exec(select(Site).where(*where).order_by(Site.id)))
+
+    def site_named(self, name_zh: str) -> Site:
+        return self.sites(Site.name_zh == name_zh)[0]
+
+    def owned_by(self, username: str) -> list[Site]:
+        user = self.user(username)
+        with self.db.session() as s:
+            return list(
+                s.exec(select(Site).join(SiteOwner).where(SiteOwner.user_id == user.id).order_by(Site.id))
+            )
+
+    def session(self) -> Session:
+        return self.db.session()
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return World(db)
+
+
+def visible_text(html: str) -> str:
+    """Page text without tags, for asserting what a person would read."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
