@@ -108,8 +108,10 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[Litestar]:
+    application = create_app(settings)
+    yield application
+    application.state.db.dispose()  # close pooled connections before the database is dropped
 
 
 @pytest.fixture

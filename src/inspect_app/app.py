@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from litestar import Litestar, Request, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
-                cache_control=None,
+                cache_control=CacheControlHeader(max_age=31536000, public=True),
                 include_in_schema=False,
                 opt={"exclude_from_csrf": True},
             ),

@@ -6,6 +6,8 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlmodel import select
@@ -18,8 +20,14 @@ from inspect_app.settings import Settings
 CLI_ACTOR_ID = 0
 
 
-def _db() -> Database:
-    return Database(Settings.from_env())
+@contextmanager
+def _database() -> Iterator[Database]:
+    """The configured database, its connections closed when the command ends."""
+    db = Database(Settings.from_env())
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -43,66 +51,66 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    db = _db()
-    if args.action == "upgrade":
-        migrate.upgrade(db.engine, args.revision or "head")
-        print("database is at", ", ".join(sorted(migrate.current_heads(db.engine))) or "base")
-    elif args.action == "downgrade":
-        migrate.downgrade(db.engine, args.revision or "base")
-    elif args.action == "revision":
-        migrate.revision(db.engine, args.message or "change")
-    return 0
+    with _database() as db:
+        if args.action == "upgrade":
+            migrate.upgrade(db.engine, args.revision or "head")
+            print("database is at", ", ".join(sorted(migrate.current_heads(db.engine))) or "base")
+        elif args.action == "downgrade":
+            migrate.downgrade(db.engine, args.revision or "base")
+        elif args.action == "revision":
+            migrate.revision(db.engine, args.message or "change")
+        return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from inspect_app.demo import DEMO_PASSWORD, load_demo
 
-    db = _db()
-    with db.session(write=True) as session:
-        created = load_demo(session=session, settings=db.settings, if_empty=args.if_empty)
-    if created:
-        print(f"demo data loaded; every demo account has the password {DEMO_PASSWORD!r}:")
-        print("  admin, supervisor, inspector1..inspector11, owner1..owner5")
-        print("  second subdistrict: supervisor2, inspector12")
-    else:
-        print("demo data already present; nothing changed")
-    return 0
+    with _database() as db:
+        with db.session(write=True) as session:
+            created = load_demo(session=session, settings=db.settings, if_empty=args.if_empty)
+        if created:
+            print(f"demo data loaded; every demo account has the password {DEMO_PASSWORD!r}:")
+            print("  admin, supervisor, inspector1..inspector11, owner1..owner5")
+            print("  second subdistrict: supervisor2, inspector12")
+        else:
+            print("demo data already present; nothing changed")
+        return 0
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     from inspect_app.accounts.service import create_user
     from inspect_app.models import Subdistrict
 
-    db = _db()
-    password = args.password or os.environ.get("INSPECT_PASSWORD") or ""
-    if not password and sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-    with db.session(write=True) as session:
-        subdistrict_id = None
-        if args.subdistrict:
-            found = session.exec(
-                select(Subdistrict).where(Subdistrict.code == args.subdistrict)
-            ).first()
-            if found is None:
-                print(f"no subdistrict with code {args.subdistrict!r}", file=sys.stderr)
+    with _database() as db:
+        password = args.password or os.environ.get("INSPECT_PASSWORD") or ""
+        if not password and sys.stdin.isatty():
+            password = getpass.getpass("Password: ")
+        with db.session(write=True) as session:
+            subdistrict_id = None
+            if args.subdistrict:
+                found = session.exec(
+                    select(Subdistrict).where(Subdistrict.code == args.subdistrict)
+                ).first()
+                if found is None:
+                    print(f"no subdistrict with code {args.subdistrict!r}", file=sys.stderr)
+                    return 2
+                subdistrict_id = found.id
+            data = {
+                "username": args.username,
+                "password": password,
+                "role": args.role,
+                "display_name": args.display_name or "",
+                "subdistrict_id": str(subdistrict_id or ""),
+                "city_wide": "true" if args.city_wide else "",
+            }
+            try:
+                user = create_user(session=session, settings=db.settings, actor=None, data=data)
+            except Invalid as exc:
+                for name, message in exc.fields.items():
+                    print(f"{name}: {message}", file=sys.stderr)
                 return 2
-            subdistrict_id = found.id
-        data = {
-            "username": args.username,
-            "password": password,
-            "role": args.role,
-            "display_name": args.display_name or "",
-            "subdistrict_id": str(subdistrict_id or ""),
-            "city_wide": "true" if args.city_wide else "",
-        }
-        try:
-            user = create_user(session=session, settings=db.settings, actor=None, data=data)
-        except Invalid as exc:
-            for name, message in exc.fields.items():
-                print(f"{name}: {message}", file=sys.stderr)
-            return 2
-        print(f"created {user.role} {user.username}")
-    return 0
+            print(f"created {user.role} {user.username}")
+        return 0
 
 
 def cmd_import_sites(args: argparse.Namespace) -> int:
@@ -110,27 +118,27 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
     from inspect_app.models import Role
     from inspect_app.sites.importer import decode_csv, import_sites
 
-    db = _db()
-    text = decode_csv(Path(args.file).read_bytes())
-    actor = CurrentUser(
-        id=CLI_ACTOR_ID,
-        username="cli",
-        display_name="",
-        role=Role.admin,
-        subdistrict_id=None,
-        city_wide=True,
-    )
-    with db.session(write=True) as session:
-        result = import_sites(
-            session=session, user=actor, text=text, subdistrict_code=args.subdistrict
+    with _database() as db:
+        text = decode_csv(Path(args.file).read_bytes())
+        actor = CurrentUser(
+            id=CLI_ACTOR_ID,
+            username="cli",
+            display_name="",
+            role=Role.admin,
+            subdistrict_id=None,
+            city_wide=True,
         )
-    if result.errors:
-        for line, message in result.errors:
-            print(f"line {line}: {message}", file=sys.stderr)
-        print("nothing was imported", file=sys.stderr)
-        return 1
-    print(f"imported {result.created} sites")
-    return 0
+        with db.session(write=True) as session:
+            result = import_sites(
+                session=session, user=actor, text=text, subdistrict_code=args.subdistrict
+            )
+        if result.errors:
+            for line, message in result.errors:
+                print(f"line {line}: {message}", file=sys.stderr)
+            print("nothing was imported", file=sys.stderr)
+            return 1
+        print(f"imported {result.created} sites")
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -72,7 +72,7 @@ class RequestLogMiddleware(ASGIMiddleware):
 
 
 class SecurityHeadersMiddleware(ASGIMiddleware):
-    """CSP without inline script, nosniff, no framing, a strict referrer; Secure cookies on HTTPS."""
+    """CSP without inline script, nosniff, no framing, strict referrer; Secure cookies on HTTPS."""
 
     scopes = (ScopeType.HTTP,)
 

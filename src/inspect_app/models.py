@@ -6,11 +6,41 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import DateTime, String
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps come back timezone-aware (UTC) on every engine; SQLite alone drops the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class EnumString(TypeDecorator):
+    """A StrEnum stored as plain text (no database enum type), loaded back as the enum."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(self.enum_cls(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_cls(value)
 
 
 # --- places and people -------------------------------------------------------------------
@@ -39,12 +69,12 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=80, unique=True, index=True)
     password_hash: str = Field(max_length=300)
     display_name: str = Field(max_length=200, default="")
-    role: Role = Field(sa_type=String(20))
+    role: Role = Field(sa_type=EnumString(Role))
     subdistrict_id: int | None = Field(default=None, foreign_key="subdistrict.id", index=True)
     city_wide: bool = False
     active: bool = True
     phone: str = Field(default="", max_length=40)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Team(SQLModel, table=True):
@@ -76,7 +106,7 @@ class Site(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subdistrict_id: int = Field(foreign_key="subdistrict.id", index=True)
-    kind: SiteKind = Field(sa_type=String(20), index=True)
+    kind: SiteKind = Field(sa_type=EnumString(SiteKind), index=True)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=300)
@@ -88,8 +118,8 @@ class Site(SQLModel, table=True):
     contact_phone: str = Field(default="", max_length=40)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SiteOwner(SQLModel, table=True):
@@ -112,9 +142,9 @@ class AuthSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
     locale: str = Field(default="", max_length=10)
@@ -129,9 +159,9 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(default="", max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -141,4 +171,4 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=80, index=True)
     ip: str = Field(max_length=64, index=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -82,6 +82,7 @@ def is_htmx(request: Request) -> bool:
 def render(
     request: Request,
     page: str,
+    /,
     *,
     fragment: str | None = None,
     status_code: int = 200,

@@ -74,8 +74,8 @@ class AuthApiController(Controller):
             TokenPublic(
                 id=t.id,
                 name=t.name,
-                created_at=service.as_utc(t.created_at),
-                last_used_at=t.last_used_at and service.as_utc(t.last_used_at),
+                created_at=t.created_at,
+                last_used_at=t.last_used_at,
                 current=t.id == request.user.token_id,
             )
             for t in service.list_api_tokens(session=db, user_id=request.user.id)

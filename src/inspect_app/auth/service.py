@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
@@ -29,12 +29,6 @@ TOKEN_PREFIX = "ia_"  # noqa: S105 (a visible prefix, not a secret)
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -159,17 +153,13 @@ def resolve_session(
         return None
     auth, user = row
     idle = timedelta(hours=settings.session_idle_hours)
-    if (
-        auth.revoked_at is not None
-        or not user.active
-        or as_utc(auth.last_seen_at) + idle < utcnow()
-    ):
+    if auth.revoked_at is not None or not user.active or auth.last_seen_at + idle < utcnow():
         return None
     return auth, user
 
 
 def session_needs_touch(auth: AuthSession) -> bool:
-    return as_utc(auth.last_seen_at) + TOUCH_EVERY < utcnow()
+    return auth.last_seen_at + TOUCH_EVERY < utcnow()
 
 
 def touch_session(*, session: Session, session_id: int) -> None:
@@ -241,7 +231,7 @@ def resolve_api_token(*, session: Session, raw: str) -> tuple[ApiToken, User] | 
 
 
 def token_needs_touch(token: ApiToken) -> bool:
-    return token.last_used_at is None or as_utc(token.last_used_at) + TOUCH_EVERY < utcnow()
+    return token.last_used_at is None or token.last_used_at + TOUCH_EVERY < utcnow()
 
 
 def touch_token(*, session: Session, token_id: int) -> None:
