@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from inspect_app.auth.service import as_utc
 from inspect_app.models import Site, SiteKind
 
 
@@ -27,11 +26,11 @@ class SitePublic(BaseModel):
     active: bool
     updated_at: datetime
 
+    model_config = ConfigDict(from_attributes=True)
+
     @classmethod
     def of(cls, site: Site) -> SitePublic:
-        data = site.model_dump()
-        data["updated_at"] = as_utc(site.updated_at)
-        return cls.model_validate(data)
+        return cls.model_validate(site)
 
 
 class SitePage(BaseModel):
