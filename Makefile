@@ -29,12 +29,12 @@ run: install
 	$(BIN)/inspect-app serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
 
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)

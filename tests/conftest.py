@@ -31,7 +31,9 @@ CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
 
 def make_settings(var_dir: Path, database_url: str, **overrides) -> Settings:
     return Settings(
-        database_url=database_url, var_dir=var_dir, secret_key="test-secret-" + "x" * 32,
+        database_url=database_url,
+        var_dir=var_dir,
+        secret_key="test-secret-" + "x" * 32,
         **{**CHEAP_HASHING, **overrides},
     )
 
@@ -157,7 +159,9 @@ def api_token(client: TestClient) -> Callable[[str], dict[str, str]]:
     """api_token('owner1') -> headers with a bearer token for that demo account."""
 
     def _token(username: str) -> dict[str, str]:
-        r = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+        r = client.post(
+            "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+        )
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -185,7 +189,12 @@ class World:
         user = self.user(username)
         with self.db.session() as s:
             return list(
-                s.exec(select(Site).join(SiteOwner).where(SiteOwner.user_id == user.id).order_by(Site.id))
+                s.exec(
+                    select(Site)
+                    .join(SiteOwner)
+                    .where(SiteOwner.user_id == user.id)
+                    .order_by(Site.id)
+                )
             )
 
     def session(self) -> Session:

@@ -6,8 +6,10 @@ from tests.conftest import csrf_token
 
 
 def test_token_flow_me_list_and_revoke(client):
-    r = client.post("/api/v1/auth/token", json={"username": "Inspector1", "password": "demo1234",
-                                                "name": "tablet"})
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"username": "Inspector1", "password": "demo1234", "name": "tablet"},
+    )
     assert r.status_code == 201
     body = r.json()
     assert body["token"].startswith("ia_")
@@ -22,7 +24,9 @@ def test_token_flow_me_list_and_revoke(client):
     assert [t["name"] for t in tokens] == ["tablet"] and tokens[0]["current"] is True
     assert "token" not in tokens[0] and "token_hash" not in tokens[0]
 
-    assert client.delete(f"/api/v1/auth/tokens/{body['token_id']}", headers=headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/auth/tokens/{body['token_id']}", headers=headers).status_code == 204
+    )
     gone = client.get("/api/v1/me", headers=headers)
     assert gone.status_code == 401
     assert gone.json()["error"]["code"] == "invalid_token"
@@ -56,7 +60,9 @@ def test_wrong_password_and_bad_bodies_get_the_error_shape(client):
     assert r.json()["error"]["code"] == "bad_request"
     assert "password" in " ".join(r.json()["error"]["fields"])
 
-    r = client.post("/api/v1/auth/token", content=b"{not json", headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/auth/token", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400 and "error" in r.json()
 
 
@@ -81,8 +87,9 @@ def test_session_cookie_works_on_the_api_and_writes_need_the_csrf_header(login_a
     ).json()["token_id"]
     refused = browser.delete(f"/api/v1/auth/tokens/{token_id}")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
-    ok = browser.delete(f"/api/v1/auth/tokens/{token_id}",
-                        headers={"X-CSRFToken": csrf_token(browser)})
+    ok = browser.delete(
+        f"/api/v1/auth/tokens/{token_id}", headers={"X-CSRFToken": csrf_token(browser)}
+    )
     assert ok.status_code == 204
 
 
@@ -94,6 +101,8 @@ def test_account_page_creates_a_token_shown_once(login_as):
     assert r.status_code == 201
     token = r.text.split('id="new-token">', 1)[1].split("<", 1)[0]
     assert token.startswith("ia_")
-    assert browser.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        browser.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
     again = browser.get("/account")
     assert "daily report" in again.text and token not in again.text

@@ -18,14 +18,20 @@ def test_login_success_sets_session_and_greets_user(client):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     home = client.get("/")
     assert home.status_code == 200
-    assert "inspector1" not in visible_text(home.text) or "Hello" in home.text or "你好" in home.text
+    assert (
+        "inspector1" not in visible_text(home.text) or "Hello" in home.text or "你好" in home.text
+    )
 
 
 def test_login_follows_only_local_next(client):
-    r = post_form(client, "/login", {"username": "admin", "password": "demo1234", "next": "/sites?q=x"})
+    r = post_form(
+        client, "/login", {"username": "admin", "password": "demo1234", "next": "/sites?q=x"}
+    )
     assert r.headers["location"] == "/sites?q=x"
     client.cookies.clear()
-    r = post_form(client, "/login", {"username": "admin", "password": "demo1234", "next": "//evil.example/"})
+    r = post_form(
+        client, "/login", {"username": "admin", "password": "demo1234", "next": "//evil.example/"}
+    )
     assert r.headers["location"] == "/"
 
 
@@ -74,12 +80,16 @@ def test_successful_login_clears_the_account_counter(client, settings):
 
 def test_csrf_missing_or_wrong_token_is_refused(client, login_as):
     client.get("/login")
-    r = client.post("/login", data={"username": "admin", "password": "demo1234"}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": "admin", "password": "demo1234"}, follow_redirects=False
+    )
     assert r.status_code == 403
     assert "security token" in r.text or "安全令牌" in r.text
     admin = login_as("admin")
     csrf_token(admin)
-    r = admin.post("/account/tokens", data={"name": "x", "_csrf_token": "forged"}, follow_redirects=False)
+    r = admin.post(
+        "/account/tokens", data={"name": "x", "_csrf_token": "forged"}, follow_redirects=False
+    )
     assert r.status_code == 403
     r = admin.post("/admin/teams/new", data={"name_zh": "X组"}, follow_redirects=False)
     assert r.status_code == 403
@@ -96,9 +106,7 @@ def test_revoking_a_session_from_another_device_signs_it_out(login_as, world):
     laptop = login_as("inspector3")
     with world.session() as s:
         sessions = s.exec(
-            AuthSession.__table__.select().where(
-                AuthSession.user_id == world.user("inspector3").id
-            )
+            AuthSession.__table__.select().where(AuthSession.user_id == world.user("inspector3").id)
         ).all()
     assert len(sessions) == 2
     phone_session = max(sessions, key=lambda row: row.id).id - 1  # the first one was the phone

@@ -71,8 +71,12 @@ def test_cli_upgrade_and_demo_are_safe_to_run_twice(empty_database, tmp_path, mo
     try:
         with engine.connect() as conn:
             count = conn.execute(text("SELECT count(*) FROM subdistrict")).scalar()
-            sites = conn.execute(text("SELECT count(*) FROM site WHERE kind = 'enterprise'")).scalar()
-            buildings = conn.execute(text("SELECT count(*) FROM site WHERE kind = 'building'")).scalar()
+            sites = conn.execute(
+                text("SELECT count(*) FROM site WHERE kind = 'enterprise'")
+            ).scalar()
+            buildings = conn.execute(
+                text("SELECT count(*) FROM site WHERE kind = 'building'")
+            ).scalar()
             teams = conn.execute(text("SELECT count(*) FROM team")).scalar()
         assert count == 2
         assert buildings == 38 and teams == 12  # 36 + 2 buildings, 11 + 1 teams

@@ -135,3 +135,22 @@ def test_each_role_has_its_own_home_page(login_as):
     assert "/admin/users" not in texts["supervisor"] and 'class="tiles"' in texts["supervisor"]
     assert 'class="list"' in texts["inspector1"] and 'class="tiles"' not in texts["inspector1"]
     assert "/admin/users" not in texts["owner1"]
+
+
+def test_unknown_address_speaks_the_users_language(client):
+    english = client.get("/no/such/page", headers={"Accept-Language": "en-US"})
+    assert english.status_code == 404 and "Not found" in english.text
+    chinese = client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
+    assert "Not found" not in chinese.text
+
+
+def test_account_page_names_devices_plainly(app):
+    ua = (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0 Mobile Safari/537.36"
+    )
+    with TestClient(app) as c:
+        c.headers["User-Agent"] = ua
+        sign_in(c, "inspector2")
+        page = c.get("/account")
+    assert "Chrome · Android" in page.text and "KHTML" not in page.text

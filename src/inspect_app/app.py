@@ -21,10 +21,16 @@ from inspect_app.apidocs import ApiDocsPlugin, docs_router
 from inspect_app.auth.api import AuthApiController
 from inspect_app.auth.middleware import CSRF_COOKIE, AuthMiddleware
 from inspect_app.auth.views import AccountController, LoginController, set_locale
+from inspect_app.checklists.api import TemplatesApiController
+from inspect_app.checklists.views import ChecklistsAdminController
 from inspect_app.db import WRITE_METHODS, Database
 from inspect_app.errors import EXCEPTION_HANDLERS
 from inspect_app.home import home
+from inspect_app.inspections.api import InspectionsApiController
+from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from inspect_app.photos.api import PhotosApiController
+from inspect_app.photos.storage import DirectoryStorage
 from inspect_app.settings import Settings
 from inspect_app.sites.api import SitesApiController
 from inspect_app.sites.views import SitesController
@@ -70,8 +76,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SitesController,
             AdminUsersController,
             AdminTeamsController,
+            ChecklistsAdminController,
+            InspectionsController,
             AuthApiController,
             SitesApiController,
+            TemplatesApiController,
+            InspectionsApiController,
+            PhotosApiController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
@@ -84,7 +95,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        state=State({"db": db, "settings": settings}),
+        state=State(
+            {"db": db, "settings": settings, "storage": DirectoryStorage(settings.photo_dir)}
+        ),
         middleware=[
             RequestLogMiddleware(),
             SecurityHeadersMiddleware(settings),

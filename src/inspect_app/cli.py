@@ -50,10 +50,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _install_defaults(db: Database) -> None:
+    """A fresh install gets the two default checklists; existing ones are left alone."""
+    from inspect_app.checklists.service import ensure_default_templates
+
+    with db.session(write=True) as session:
+        added = ensure_default_templates(session=session)
+    if added:
+        print(f"installed {added} default checklist(s)")
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     with _database() as db:
         if args.action == "upgrade":
             migrate.upgrade(db.engine, args.revision or "head")
+            if (args.revision or "head") == "head":
+                _install_defaults(db)
             print("database is at", ", ".join(sorted(migrate.current_heads(db.engine))) or "base")
         elif args.action == "downgrade":
             migrate.downgrade(db.engine, args.revision or "base")

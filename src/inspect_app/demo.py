@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from inspect_app.auth.passwords import hash_password
+from inspect_app.checklists.service import ensure_default_templates
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, TeamMember, User
 from inspect_app.settings import Settings
 from inspect_app.sites.credit_code import ALPHABET, check_char
@@ -218,6 +219,7 @@ def load_demo(*, session: Session, settings: Settings, if_empty: bool = True) ->
         if if_empty:
             return False
         raise RuntimeError("The database already has data; demo data goes only into an empty one.")
+    ensure_default_templates(session=session)
     rng = random.Random(2020)
     b = _Builder(session, rng, hash_password(DEMO_PASSWORD, settings=settings))
 
@@ -227,7 +229,7 @@ def load_demo(*, session: Session, settings: Settings, if_empty: bool = True) ->
     session.flush()
 
     b.user("admin", Role.admin, "系统管理员", main)
-    b.user("supervisor", Role.supervisor, "督查组 " + _person(rng), main)
+    b.user("supervisor", Role.supervisor, _person(rng), main)
     teams = []
     for n in range(11):
         team = Team(
@@ -282,7 +284,7 @@ def load_demo(*, session: Session, settings: Settings, if_empty: bool = True) ->
         for index in picks:
             session.add(SiteOwner(site_id=enterprises[index * 37].id, user_id=owner.id))
 
-    b.user("supervisor2", Role.supervisor, "督查组 " + _person(rng), second)
+    b.user("supervisor2", Role.supervisor, _person(rng), second)
     team = Team(subdistrict_id=second.id, name_zh="银杏第一工作小组", name_en="Yinxing Team 1")
     session.add(team)
     session.flush()

@@ -14,6 +14,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
+from inspect_app import i18n
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import lazy
 
@@ -75,6 +76,7 @@ def error_response(
     request: Request, status: int, message: str, *, code: str | None = None, fields=None
 ) -> Response:
     """Render an error the way the caller reads: JSON for the API, a page or fragment otherwise."""
+    _ensure_locale(request)
     default_code, default_message = STATUS_TEXT.get(status, STATUS_TEXT[500])
     code = code or default_code
     message = message or _(default_message)
@@ -90,6 +92,19 @@ def error_response(
         if request.headers.get("hx-request")
         else None,
     )
+
+
+def _ensure_locale(request: Request) -> None:
+    """Requests that match no route skip the middleware; pick their language here."""
+    state = request.scope.setdefault("state", {})
+    if "locale" not in state:
+        state["locale"] = i18n.negotiate(
+            cookie=request.cookies.get(i18n.LOCALE_COOKIE),
+            accept_language=request.headers.get("accept-language"),
+            default=request.app.state.settings.default_locale,
+        )
+        i18n.current_locale.set(state["locale"])
+    request.scope.setdefault("user", None)
 
 
 def handle_app_error(request: Request, exc: AppError) -> Response:

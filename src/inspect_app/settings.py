@@ -45,12 +45,17 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ("*",)
     debug: bool = False
     log_level: str = "INFO"
+    photo_dir: Path | None = None  # default: var_dir / "photos"
+    photo_max_bytes: int = 20 * 1024 * 1024
+    photo_max_pixels: int = 50_000_000
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'inspect.db'}")
+        if self.photo_dir is None:
+            object.__setattr__(self, "photo_dir", self.var_dir / "photos")
         if not self.secret_key:
             object.__setattr__(self, "secret_key", _default_secret(self.var_dir))
 
@@ -85,4 +90,7 @@ class Settings:
             ),
             debug=_env("DEBUG", "false").lower() in ("1", "true", "yes"),
             log_level=_env("LOG_LEVEL", d["log_level"]).upper(),
+            photo_dir=Path(os.environ["PHOTO_DIR"]) if os.environ.get("PHOTO_DIR") else None,
+            photo_max_bytes=int(_env("PHOTO_MAX_BYTES", str(d["photo_max_bytes"]))),
+            photo_max_pixels=int(_env("PHOTO_MAX_PIXELS", str(d["photo_max_pixels"]))),
         )

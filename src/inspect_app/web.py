@@ -67,7 +67,34 @@ def make_environment(settings: Settings) -> Environment:
         locale_names=i18n.LOCALE_NAMES,
     )
     env.filters["local_time"] = local_time
+    env.filters["device_label"] = device_label
     return env
+
+
+BROWSERS = (
+    ("MicroMessenger", "WeChat"),
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_label(user_agent: str) -> str:
+    """'Chrome on Android' from a User-Agent header; '' when nothing is recognised."""
+    browser = next((name for key, name in BROWSERS if key in user_agent), "")
+    system = next((name for key, name in SYSTEMS if key in user_agent), "")
+    if browser and system:
+        return f"{browser} · {system}"
+    return browser or system or user_agent[:40]
 
 
 def template_config(settings: Settings) -> TemplateConfig:

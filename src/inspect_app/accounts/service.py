@@ -27,18 +27,26 @@ def _in_scope(actor: CurrentUser | None, subdistrict_id: int | None) -> bool:
     return actor is None or actor.city_wide or subdistrict_id == actor.subdistrict_id
 
 
+def _manages(actor: CurrentUser, user: User) -> bool:
+    """A subdistrict admin manages their subdistrict's accounts, never a city-wide one: a new
+    password for it would open every subdistrict to them."""
+    if actor.city_wide:
+        return True
+    return not user.city_wide and user.subdistrict_id == actor.subdistrict_id
+
+
 def list_users(*, session: Session, actor: CurrentUser) -> list[User]:
     _require_admin(actor)
     stmt = select(User).order_by(User.role, User.username)
     if not actor.city_wide:
-        stmt = stmt.where(User.subdistrict_id == actor.subdistrict_id)
+        stmt = stmt.where(User.subdistrict_id == actor.subdistrict_id, User.city_wide.is_(False))
     return list(session.exec(stmt))
 
 
 def get_user(*, session: Session, actor: CurrentUser, user_id: int) -> User:
     _require_admin(actor)
     user = session.get(User, user_id)
-    if user is None or not _in_scope(actor, user.subdistrict_id):
+    if user is None or not _manages(actor, user):
         raise NotFound(_("This account does not exist or is not visible to you."))
     return user
 
@@ -121,7 +129,8 @@ def update_user(
     if password:
         user.password_hash = hash_password(password, settings=settings)
     if (user.active and not active) or password:
-        revoke_all_sessions(session=session, user_id=user.id)
+        keep = actor.session_id if user.id == actor.id else None
+        revoke_all_sessions(session=session, user_id=user.id, keep_session_id=keep)
     user.active = active
     session.add(user)
     session.flush()
@@ -208,15 +217,23 @@ def remove_team_member(*, session: Session, actor: CurrentUser, team_id: int, us
     )
 
 
-def owner_accounts(*, session: Session, usernames: list[str]) -> tuple[list[User], str]:
-    """Resolve owner usernames; returns the accounts and an error message ('' when all exist)."""
+def owner_accounts(
+    *, session: Session, usernames: list[str], subdistrict_id: int
+) -> tuple[list[User], str]:
+    """Resolve owner usernames of the site's subdistrict; returns the accounts and an error
+    message ('' when all exist). Owners elsewhere are refused like unknown names."""
     wanted = sorted({u.strip().lower() for u in usernames if u.strip()})
     users = list(session.exec(select(User).where(User.username.in_(wanted)))) if wanted else []
-    found = {u.username: u for u in users}
-    bad = [u for u in wanted if u not in found or found[u].role != Role.owner]
+    found = {u.username: u for u in users if is_owner_of(u, subdistrict_id)}
+    bad = [u for u in wanted if u not in found]
     if bad:
         return [], _("Not owner accounts: %(u)s", u=", ".join(bad))
-    return users, ""
+    return list(found.values()), ""
+
+
+def is_owner_of(user: User, subdistrict_id: int) -> bool:
+    """An owner account that may be a member of sites in this subdistrict."""
+    return user.role == Role.owner and user.subdistrict_id == subdistrict_id
 
 
 def replace_site_owners(*, session: Session, site: Site, users: list[User]) -> None:

@@ -22,6 +22,11 @@ def _subdistricts(db: DbSession, request: Request) -> list[Subdistrict]:
     return [s for s in rows if s.id == request.user.subdistrict_id]
 
 
+def _with_checkbox(data: dict[str, str], name: str) -> dict[str, str]:
+    """Browsers leave an unchecked box out of the form; to the service that means "false"."""
+    return {**data, name: data.get(name, "")}
+
+
 class AdminUsersController(Controller):
     path = "/admin/users"
     guards = [admin_only]
@@ -119,6 +124,7 @@ class AdminTeamsController(Controller):
     def create_team(
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Template | Redirect:
+        data = _with_checkbox(data, "active")
         try:
             team = service.save_team(session=db, actor=request.user, data=data)
         except Invalid as exc:
@@ -138,6 +144,7 @@ class AdminTeamsController(Controller):
         team_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
+        data = _with_checkbox(data, "active")
         try:
             service.save_team(session=db, actor=request.user, data=data, team_id=team_id)
         except Invalid as exc:

@@ -192,10 +192,17 @@ def revoke_session(*, session: Session, user_id: int, session_id: int) -> bool:
     return result.rowcount > 0
 
 
-def revoke_all_sessions(*, session: Session, user_id: int) -> None:
+def revoke_all_sessions(
+    *, session: Session, user_id: int, keep_session_id: int | None = None
+) -> None:
+    """End every session and token of a user (but the one they are using, when given)."""
     session.exec(
         update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .where(
+            AuthSession.user_id == user_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.id != (keep_session_id or 0),
+        )
         .values(revoked_at=utcnow())
     )
     session.exec(

@@ -18,6 +18,8 @@ from inspect_app.middleware import client_ip
 from inspect_app.models import User
 from inspect_app.web import render
 
+SESSION_COOKIE_DAYS = 30
+
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths are followed after login, never another host."""
@@ -26,14 +28,14 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def session_cookie(raw: str, settings: AppSettings) -> Cookie:
+def session_cookie(raw: str) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=raw,
         httponly=True,
         samesite="lax",
         path="/",
-        max_age=int(settings.session_idle_hours * 3600),
+        max_age=SESSION_COOKIE_DAYS * 86400,  # the server's idle timeout decides validity
     )
 
 
@@ -88,7 +90,7 @@ class LoginController(Controller):
             ip=client_ip(request.scope),
             user_agent=request.headers.get("user-agent", ""),
         )
-        return Redirect(target, cookies=[session_cookie(raw, settings)], status_code=303)
+        return Redirect(target, cookies=[session_cookie(raw)], status_code=303)
 
     @post("/logout", sync_to_thread=True, guards=[require_login], status_code=303)
     def logout(self, request: Request, db: DbSession) -> Redirect:

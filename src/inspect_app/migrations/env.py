@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-import inspect_app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import inspect_app.models
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def render_item(type_, obj, _context):
+    """Our column types (UTC timestamps, enum strings) are written as their plain SQL types."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
 
 
 def run_migrations() -> None:
@@ -20,6 +28,7 @@ def run_migrations() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from inspect_app.accounts.service import is_owner_of
 from inspect_app.auth.service import CurrentUser
 from inspect_app.errors import Forbidden
 from inspect_app.i18n import gettext as _
@@ -50,7 +51,7 @@ def decode_csv(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("gb18030")
+        return raw.decode("gb18030", errors="replace")  # import_sites refuses what did not decode
 
 
 def import_sites(
@@ -60,6 +61,11 @@ def import_sites(
     if user.role != Role.admin:
         raise Forbidden(_("Only an administrator may import sites."))
     result = ImportResult()
+    if "\ufffd" in text:
+        result.errors.append(
+            (0, _("The file could not be read: save it as CSV in UTF-8 or GB18030."))
+        )
+        return result
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -72,10 +78,12 @@ def import_sites(
         return result
     reader.fieldnames = header
     planned: list[tuple[int, dict, list[int], str]] = []
-    seen_names: set[tuple[int, str, str]] = set()
+    # (subdistrict, name, kind, parent): one company may sit in two buildings, not twice in one
+    seen_names: set[tuple[int, str, str, str]] = set()
     seen_codes: set[str] = set()
-    for line_no, row in enumerate(reader, start=2):
-        if line_no - 1 > MAX_ROWS:
+    for row_count, row in enumerate(reader, start=1):
+        line_no = reader.line_num  # the physical line, counting blank and multi-line rows
+        if row_count > MAX_ROWS:
             result.errors.append((line_no, _("At most %(n)s rows per file.", n=MAX_ROWS)))
             break
         row = {k: (v or "").strip() for k, v in row.items() if k}
@@ -87,7 +95,9 @@ def import_sites(
             row=row,
             default_code=subdistrict_code,
             file_buildings={
-                (sd, name) for (sd, name, _k) in seen_names if _k in ("building", "compound")
+                (sd, name)
+                for (sd, name, kind, _parent) in seen_names
+                if kind in ("building", "compound")
             },
         )
         code = values.get("credit_code")
@@ -97,8 +107,9 @@ def import_sites(
             values.get("subdistrict_id", 0),
             values.get("name_zh", ""),
             str(values.get("kind", "")),
+            parent_name or str(values.get("parent_id") or ""),
         )
-        if key in seen_names and not parent_name:
+        if key in seen_names:
             problems.append(_("%(n)s appears twice in the file.", n=values.get("name_zh", "")))
         for p in problems:
             result.errors.append((line_no, p))
@@ -123,12 +134,18 @@ def _check_row(
     )
     if subdistrict is None:
         return (
-            [_("Unknown or forbidden subdistrict %(c)s.", c=row.get("subdistrict") or "-")],
+            [
+                _(
+                    "Unknown or forbidden subdistrict %(c)s.",
+                    c=row.get("subdistrict") or default_code or "-",
+                )
+            ],
             {},
             [],
             "",
         )
     data = {k: row.get(k, "") for k in COLUMNS}
+    data["active"] = row.get("active") or "true"  # no column, or a blank cell: active
     parent_name = row.get("parent", "")
     parent_in_file = False
     if parent_name:
@@ -163,7 +180,7 @@ def _check_row(
         None, (u.strip().lower() for u in row.get("owners", "").replace(",", ";").split(";"))
     ):
         owner = session.exec(select(User).where(User.username == username)).first()
-        if owner is None or owner.role != Role.owner:
+        if owner is None or not is_owner_of(owner, subdistrict.id):
             problems.append(_("owners: %(u)s is not an owner account.", u=username))
         else:
             owner_ids.append(owner.id)

@@ -11,7 +11,7 @@ from inspect_app.accounts.service import owner_accounts, replace_site_owners
 from inspect_app.auth.service import CurrentUser
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.models import Role, Site, SiteKind, SiteOwner, Team, User, utcnow
+from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, User, utcnow
 from inspect_app.sites import credit_code
 
 MAX_LIMIT = 200
@@ -256,7 +256,11 @@ def create_site(
     if not user.city_wide and subdistrict_id != user.subdistrict_id:
         raise Forbidden(_("You may only add sites to your own subdistrict."))
     values, errors = clean_site_fields(session=session, subdistrict_id=subdistrict_id, data=data)
-    owners = _owners_from_form(session=session, data=data, errors=errors)
+    if session.get(Subdistrict, subdistrict_id) is None:
+        errors["subdistrict_id"] = _("Choose a subdistrict.")
+    owners = _owners_from_form(
+        session=session, data=data, subdistrict_id=subdistrict_id, errors=errors
+    )
     if errors:
         raise Invalid(_("Some fields need attention."), fields=errors)
     site = Site(subdistrict_id=subdistrict_id, **values)
@@ -273,7 +277,9 @@ def update_site(*, session: Session, user: CurrentUser, site_id: int, data: dict
     values, errors = clean_site_fields(
         session=session, subdistrict_id=site.subdistrict_id, data=data, site_id=site.id
     )
-    owners = _owners_from_form(session=session, data=data, errors=errors)
+    owners = _owners_from_form(
+        session=session, data=data, subdistrict_id=site.subdistrict_id, errors=errors
+    )
     if errors:
         raise Invalid(_("Some fields need attention."), fields=errors)
     for key, value in values.items():
@@ -286,12 +292,16 @@ def update_site(*, session: Session, user: CurrentUser, site_id: int, data: dict
     return site
 
 
-def _owners_from_form(*, session: Session, data: dict[str, str], errors: dict) -> list | None:
+def _owners_from_form(
+    *, session: Session, data: dict[str, str], subdistrict_id: int, errors: dict
+) -> list | None:
     """Owner members from a comma-separated list of usernames; None when the form has no list."""
     if "owners" not in data:
         return None
     users, error = owner_accounts(
-        session=session, usernames=data["owners"].replace(";", ",").split(",")
+        session=session,
+        usernames=data["owners"].replace(";", ",").split(","),
+        subdistrict_id=subdistrict_id,
     )
     if error:
         errors["owners"] = error

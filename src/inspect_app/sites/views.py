@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody, URLEncodedBody
@@ -12,6 +14,8 @@ from inspect_app.auth.guards import admin_only, require_login
 from inspect_app.deps import DbSession
 from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
+from inspect_app.inspections import service as inspections
+from inspect_app.inspections.views import start_choices
 from inspect_app.models import Site, SiteKind, Subdistrict, Team
 from inspect_app.sites import importer, service
 from inspect_app.web import render
@@ -84,6 +88,9 @@ class SitesController(Controller):
             owners=service.site_owners(session=db, site_id=site.id)
             if request.user.is_staff
             else [],
+            checklists=start_choices(db, request.user),
+            history=inspections.site_history(session=db, user=request.user, site_id=site.id),
+            templates_by_version=inspections.templates_by_version(session=db),
         )
 
     # --- admin ------------------------------------------------------------------------
@@ -136,6 +143,7 @@ class SitesController(Controller):
     def create(
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Template | Redirect:
+        data = _with_checkbox(data, "active")
         subdistrict = data.get("subdistrict_id", "")
         subdistrict_id = int(subdistrict) if subdistrict.isdigit() else request.user.subdistrict_id
         try:
@@ -164,6 +172,7 @@ class SitesController(Controller):
         site_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
+        data = _with_checkbox(data, "active")
         try:
             site = service.update_site(session=db, user=request.user, site_id=site_id, data=data)
         except Invalid as exc:
@@ -175,13 +184,16 @@ class SitesController(Controller):
     def import_form(self, request: Request) -> Template:
         return render(request, "sites/import.html", result=None, columns=importer.COLUMNS)
 
-    @post("/import", guards=[admin_only], sync_to_thread=True)
+    @post("/import", sync_to_thread=True)
     def import_upload(
         self,
         request: Request,
         db: DbSession,
-        data: MultipartBody[dict[str, UploadFile | str]],
+        data: MultipartBody[dict[str, Any]],
     ) -> Template:
+        """Admins only. Checked here, not by a guard: Litestar closes uploaded files only for
+        requests that reach the handler, so a guard's refusal would leave the upload open."""
+        service.require_site_editor(request.user)
         upload = data.get("file")
         status = 200
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -203,3 +215,8 @@ class SitesController(Controller):
             columns=importer.COLUMNS,
             status_code=status,
         )
+
+
+def _with_checkbox(data: dict[str, str], name: str) -> dict[str, str]:
+    """Browsers leave an unchecked box out of the form; to the service that means "false"."""
+    return {**data, name: data.get(name, "")}

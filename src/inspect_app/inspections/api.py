@@ -1,0 +1,116 @@
+"""JSON inspections: create-or-update by client UUID (replays are safe), read, site history."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from litestar import Controller, Request, get, put
+from litestar.params import FromPath, JSONBody
+from sqlmodel import Session
+
+from inspect_app.auth.guards import require_login
+from inspect_app.auth.service import CurrentUser
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import Invalid
+from inspect_app.i18n import gettext as _
+from inspect_app.inspections import service, sync
+from inspect_app.inspections.schemas import AnswerOut, InspectionIn, InspectionOut, PhotoOut
+from inspect_app.models import Photo, PhotoBlob
+from inspect_app.photos.service import photo_urls
+
+
+def check_uuid(value: str) -> str:
+    try:
+        return str(uuidlib.UUID(value))
+    except ValueError:
+        raise Invalid(_("The id must be a UUID."), fields={"uuid": _("Not a UUID.")}) from None
+
+
+def photo_out(photo: Photo, blob: PhotoBlob, *, staff: bool) -> PhotoOut:
+    return PhotoOut(
+        uuid=photo.uuid,
+        item_code=photo.item_code,
+        width=blob.width,
+        height=blob.height,
+        taken_at=blob.taken_at if staff else None,
+        gps_latitude=blob.gps_latitude if staff else None,
+        gps_longitude=blob.gps_longitude if staff else None,
+        urls=photo_urls(photo, staff=staff),
+    )
+
+
+def inspection_out(*, session: Session, user: CurrentUser, inspection) -> InspectionOut:
+    summary = service.summarise(session=session, inspection=inspection)
+    blobs = {b.sha256: b for b in service.blobs_for(session=session, photos=summary.photos)}
+    answers = [
+        AnswerOut(
+            item_code=a.item_code,
+            result=a.result,
+            note=a.note,
+            deadline=a.deadline,
+            photos=[
+                photo_out(p, blobs[p.sha256], staff=user.is_staff)
+                for p in summary.photos.get(a.item_code, [])
+            ],
+        )
+        for a in sorted(summary.answers.values(), key=lambda a: a.item_code)
+    ]
+    return InspectionOut(
+        uuid=inspection.uuid,
+        site_id=inspection.site_id,
+        template_code=summary.view.template.code,
+        template_version=summary.view.version.version,
+        status=inspection.status,
+        inspector_id=inspection.inspector_id,
+        started_at=inspection.started_at,
+        submitted_at=inspection.submitted_at,
+        latitude=inspection.latitude,
+        longitude=inspection.longitude,
+        accuracy_m=inspection.accuracy_m,
+        distance_to_site_m=summary.distance_m,
+        score=summary.score,
+        answers=answers,
+    )
+
+
+class InspectionsApiController(Controller):
+    path = "/api/v1"
+    guards = [require_login]
+    tags = ["inspections"]
+
+    @put("/inspections/{uuid:str}", sync_to_thread=True)
+    def put_inspection(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        uuid: FromPath[str],
+        data: JSONBody[InspectionIn],
+    ) -> InspectionOut:
+        """Create or update a draft; `submit: true` submits it. Replays return what is stored;
+        changing a submitted inspection is 409."""
+        inspection = sync.put_inspection(
+            session=db,
+            user=request.user,
+            uuid=check_uuid(uuid),
+            data=data,
+            time_zone=settings.time_zone,
+        )
+        return inspection_out(session=db, user=request.user, inspection=inspection)
+
+    @get("/inspections/{uuid:str}", sync_to_thread=True)
+    def get_inspection(self, request: Request, db: DbSession, uuid: FromPath[str]) -> InspectionOut:
+        """One inspection with its answers and photos."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        service.require_readable(inspection, request.user)
+        return inspection_out(session=db, user=request.user, inspection=inspection)
+
+    @get("/sites/{site_id:int}/inspections", sync_to_thread=True)
+    def site_inspections(
+        self, request: Request, db: DbSession, site_id: FromPath[int]
+    ) -> list[InspectionOut]:
+        """A site's inspections, newest first."""
+        return [
+            inspection_out(session=db, user=request.user, inspection=i)
+            for i in service.site_history(session=db, user=request.user, site_id=site_id)
+        ]

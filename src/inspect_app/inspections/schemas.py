@@ -1,0 +1,86 @@
+"""API shapes for inspections and their photos (the contract for the offline client)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from inspect_app.models import InspectionStatus, Result
+
+
+class AnswerIn(BaseModel):
+    item_code: str = Field(max_length=40)
+    result: Result
+    note: str = Field(default="", max_length=2000)
+    deadline: date | None = None
+
+
+class InspectionIn(BaseModel):
+    site_id: int
+    template_code: str = Field(max_length=40)
+    template_version: int = Field(ge=1)
+    started_at: datetime
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=500)
+    submit: bool = False
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+
+
+class PhotoOut(BaseModel):
+    uuid: str
+    item_code: str | None
+    width: int
+    height: int
+    taken_at: datetime | None = Field(description="Staff only; null for owners")
+    gps_latitude: float | None = Field(description="Staff only; null for owners")
+    gps_longitude: float | None = Field(description="Staff only; null for owners")
+    urls: dict[str, str]
+
+
+class AnswerOut(BaseModel):
+    item_code: str
+    result: Result
+    note: str
+    deadline: date | None
+    photos: list[PhotoOut]
+
+
+class InspectionOut(BaseModel):
+    uuid: str
+    site_id: int
+    template_code: str
+    template_version: int
+    status: InspectionStatus
+    inspector_id: int
+    started_at: datetime
+    submitted_at: datetime | None
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
+    distance_to_site_m: float | None
+    score: int | None
+    answers: list[AnswerOut]
+
+
+class TemplateItemOut(BaseModel):
+    code: str
+    text_zh: str
+    text_en: str
+    guidance_zh: str
+    guidance_en: str
+    severity: str
+    period_days: int
+    photo_required: bool
+
+
+class TemplateSummaryOut(BaseModel):
+    code: str
+    title_zh: str
+    title_en: str
+    version: int
+
+
+class TemplateOut(TemplateSummaryOut):
+    items: list[TemplateItemOut]

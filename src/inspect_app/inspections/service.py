@@ -1,0 +1,356 @@
+"""Inspections: start, answer item by item (saved as given), submit, summarise, history."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from inspect_app.auth.service import CurrentUser
+from inspect_app.checklists import service as checklists
+from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.models import (
+    Answer,
+    Inspection,
+    InspectionStatus,
+    Photo,
+    Rectification,
+    Result,
+    Role,
+    Site,
+    TemplateItem,
+    utcnow,
+)
+from inspect_app.sites.service import get_site, site_scope
+from inspect_app.timezone import today_in
+
+
+def get_inspection(*, session: Session, user: CurrentUser, uuid: str) -> Inspection:
+    """The inspection if its site is visible to this user; 404 otherwise."""
+    found = session.exec(
+        select(Inspection)
+        .join(Site, Site.id == Inspection.site_id)
+        .where(Inspection.uuid == uuid, *site_scope(user))
+    ).first()
+    if found is None:
+        raise NotFound(_("This inspection does not exist or is not visible to you."))
+    return found
+
+
+def _require_inspector(user: CurrentUser) -> None:
+    if user.role != Role.inspector:
+        raise Forbidden(_("Only inspectors carry out inspections."))
+
+
+def _require_editable(inspection: Inspection, user: CurrentUser) -> None:
+    if inspection.inspector_id != user.id:
+        raise Forbidden(_("Only the inspector who started this inspection may change it."))
+    if inspection.status == InspectionStatus.submitted:
+        raise Conflict(_("This inspection has been submitted and can no longer be changed."))
+
+
+def start_inspection(
+    *,
+    session: Session,
+    user: CurrentUser,
+    site_id: int,
+    template_code: str,
+    uuid: str,
+    started_at: datetime | None = None,
+    version: int | None = None,
+) -> Inspection:
+    """A new draft with the current published version (or the one the phone had cached)."""
+    _require_inspector(user)
+    site = get_site(session=session, user=user, site_id=site_id)
+    view = checklists.published(session=session, code=template_code, version=version)
+    inspection = Inspection(
+        uuid=uuid,
+        site_id=site.id,
+        version_id=view.version.id,
+        inspector_id=user.id,
+        started_at=started_at or utcnow(),
+    )
+    session.add(inspection)
+    session.flush()
+    return inspection
+
+
+def record_location(
+    *,
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    latitude: float,
+    longitude: float,
+    accuracy_m: float | None,
+) -> None:
+    _require_editable(inspection, user)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise Invalid(_("The position is not valid."))
+    inspection.latitude, inspection.longitude, inspection.accuracy_m = (
+        latitude,
+        longitude,
+        accuracy_m,
+    )
+    session.add(inspection)
+    session.flush()
+
+
+def _items_by_code(session: Session, inspection: Inspection) -> dict[str, TemplateItem]:
+    return {
+        i.code: i
+        for i in checklists.version_items(session=session, version_id=inspection.version_id)
+    }
+
+
+def default_deadline(item: TemplateItem, *, time_zone: str) -> date:
+    return today_in(time_zone) + timedelta(days=item.period_days)
+
+
+def save_answer(
+    *,
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    item_code: str,
+    result: str,
+    note: str = "",
+    deadline: str | date | None = None,
+    time_zone: str,
+) -> Answer:
+    """Store one answer as it is given; a failed item gets its deadline prefilled."""
+    _require_editable(inspection, user)
+    item = _items_by_code(session, inspection).get(item_code)
+    if item is None:
+        raise NotFound(_("This checklist has no item %(code)s.", code=item_code))
+    if result not in {r.value for r in Result}:
+        raise Invalid(
+            _("Answer pass, fail or not applicable."), fields={item_code: _("Choose an answer.")}
+        )
+    parsed = _parse_deadline(deadline, item_code)
+    if len(note) > 2000:
+        raise Invalid(
+            _("The note is too long."), fields={item_code: _("At most %(n)s characters.", n=2000)}
+        )
+    answer = session.exec(
+        select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_code == item_code)
+    ).first() or Answer(inspection_id=inspection.id, item_code=item_code, result=Result(result))
+    answer.result = Result(result)
+    answer.note = note.strip()
+    if answer.result == Result.failed:
+        answer.deadline = parsed or answer.deadline or default_deadline(item, time_zone=time_zone)
+    else:
+        answer.deadline = None
+    answer.updated_at = utcnow()
+    inspection.updated_at = answer.updated_at
+    session.add_all([answer, inspection])
+    session.flush()
+    return answer
+
+
+def _parse_deadline(value: str | date | None, item_code: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(
+            _("The deadline is not a date."), fields={item_code: _("Enter a date.")}
+        ) from None
+
+
+def answers_by_code(*, session: Session, inspection: Inspection) -> dict[str, Answer]:
+    rows = session.exec(select(Answer).where(Answer.inspection_id == inspection.id))
+    return {a.item_code: a for a in rows}
+
+
+def photos_by_code(*, session: Session, inspection: Inspection) -> dict[str, list[Photo]]:
+    out: dict[str, list[Photo]] = {}
+    for photo in session.exec(
+        select(Photo)
+        .where(Photo.inspection_id == inspection.id)
+        .order_by(Photo.created_at, Photo.id)
+    ):
+        out.setdefault(photo.item_code or "", []).append(photo)
+    return out
+
+
+def submit_problems(*, session: Session, inspection: Inspection, time_zone: str) -> dict[str, str]:
+    """What stops this inspection from being submitted, by item code."""
+    answers = answers_by_code(session=session, inspection=inspection)
+    photos = photos_by_code(session=session, inspection=inspection)
+    today = today_in(time_zone)
+    problems: dict[str, str] = {}
+    for code, item in _items_by_code(session, inspection).items():
+        answer = answers.get(code)
+        if answer is None:
+            problems[code] = _("Not answered yet.")
+        elif answer.result == Result.failed:
+            if answer.deadline is None:
+                problems[code] = _("A failed item needs a deadline.")
+            elif answer.deadline < today:
+                problems[code] = _("The deadline is in the past.")
+            elif item.photo_required and not photos.get(code):
+                problems[code] = _("A failed item needs at least one photo.")
+    return problems
+
+
+def submit(
+    *, session: Session, user: CurrentUser, inspection: Inspection, time_zone: str
+) -> Inspection:
+    """Check every item, then seal the inspection and open one rectification item per failure."""
+    _require_editable(inspection, user)
+    problems = submit_problems(session=session, inspection=inspection, time_zone=time_zone)
+    if problems:
+        raise Invalid(_("Some items need attention before you can submit."), fields=problems)
+    items = _items_by_code(session, inspection)
+    for answer in answers_by_code(session=session, inspection=inspection).values():
+        if answer.result == Result.failed and answer.item_code in items:
+            session.add(
+                Rectification(
+                    inspection_id=inspection.id,
+                    answer_id=answer.id,
+                    site_id=inspection.site_id,
+                    item_code=answer.item_code,
+                    severity=items[answer.item_code].severity,
+                    deadline=answer.deadline,
+                )
+            )
+    inspection.status = InspectionStatus.submitted
+    inspection.submitted_at = utcnow()
+    inspection.updated_at = inspection.submitted_at
+    session.add(inspection)
+    session.flush()
+    return inspection
+
+
+# --- summaries and history ----------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    inspection: Inspection
+    site: Site
+    view: checklists.TemplateView
+    answers: dict[str, Answer]
+    photos: dict[str, list[Photo]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def score(self) -> int | None:
+        """Share of applicable items that passed, in percent (None when nothing applied)."""
+        applicable = self.counts.get("pass", 0) + self.counts.get("fail", 0)
+        return round(100 * self.counts.get("pass", 0) / applicable) if applicable else None
+
+    @property
+    def failed_items(self) -> list[TemplateItem]:
+        return [
+            i
+            for i in self.view.items
+            if (a := self.answers.get(i.code)) and a.result == Result.failed
+        ]
+
+    @property
+    def distance_m(self) -> float | None:
+        """How far from the site's registered position the phone was when the inspection began."""
+        i, s = self.inspection, self.site
+        if None in (i.latitude, i.longitude, s.latitude, s.longitude):
+            return None
+        return haversine_m(i.latitude, i.longitude, s.latitude, s.longitude)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for i in self.view.items if i.code in self.answers)
+
+
+def summarise(*, session: Session, inspection: Inspection) -> Summary:
+    answers = answers_by_code(session=session, inspection=inspection)
+    view = checklists.version_view(session=session, version_id=inspection.version_id)
+    counts: dict[str, int] = {}
+    for item in view.items:
+        if item.code in answers:
+            key = answers[item.code].result.value
+            counts[key] = counts.get(key, 0) + 1
+    return Summary(
+        inspection=inspection,
+        site=session.get(Site, inspection.site_id),
+        view=view,
+        answers=answers,
+        photos=photos_by_code(session=session, inspection=inspection),
+        counts=counts,
+    )
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def site_history(
+    *, session: Session, user: CurrentUser, site_id: int, limit: int = 50
+) -> list[Inspection]:
+    """A site's inspections, newest first (drafts only for the inspector who owns them)."""
+    site = get_site(session=session, user=user, site_id=site_id)
+    stmt = select(Inspection).where(Inspection.site_id == site.id)
+    if user.role == Role.owner:
+        stmt = stmt.where(Inspection.status == InspectionStatus.submitted)
+    rows = session.exec(
+        stmt.order_by(Inspection.started_at.desc(), Inspection.id.desc()).limit(limit)
+    )
+    return [
+        i
+        for i in rows
+        if i.status == InspectionStatus.submitted
+        or i.inspector_id == user.id
+        or user.role in (Role.admin, Role.supervisor)
+    ]
+
+
+def require_readable(inspection: Inspection, user: CurrentUser) -> None:
+    """Drafts belong to their inspector (and the office); owners see submitted ones only."""
+    if inspection.status == InspectionStatus.submitted:
+        return
+    if inspection.inspector_id == user.id or user.role in (Role.admin, Role.supervisor):
+        return
+    raise NotFound(_("This inspection does not exist or is not visible to you."))
+
+
+def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list:
+    from inspect_app.models import PhotoBlob
+
+    hashes = {p.sha256 for group in photos.values() for p in group}
+    if not hashes:
+        return []
+    return list(session.exec(select(PhotoBlob).where(PhotoBlob.sha256.in_(hashes))))
+
+
+def require_photo_slot(
+    *, session: Session, user: CurrentUser, inspection: Inspection, item_code: str
+) -> None:
+    """A new photo belongs to an item of this draft, added by its inspector."""
+    _require_editable(inspection, user)
+    if item_code not in _items_by_code(session, inspection):
+        raise Invalid(
+            _("This checklist has no item %(code)s.", code=item_code),
+            fields={"item_code": _("Unknown item.")},
+        )
+
+
+def templates_by_version(*, session: Session) -> dict[int, tuple]:
+    """version id -> (template, version), to title a list of inspections without a query each."""
+    from inspect_app.models import ChecklistTemplate, TemplateVersion
+
+    rows = session.exec(
+        select(TemplateVersion, ChecklistTemplate).join(
+            ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id
+        )
+    )
+    return {version.id: (template, version) for version, template in rows}

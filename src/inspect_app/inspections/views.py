@@ -1,0 +1,220 @@
+"""The walkthrough on the phone: one page, item after item, each answer saved as it is given."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from inspect_app.auth.guards import require_login
+from inspect_app.checklists import service as checklists
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import Invalid, NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.inspections import service
+from inspect_app.inspections.api import check_uuid
+from inspect_app.models import InspectionStatus, Role
+from inspect_app.photos import service as photos
+from inspect_app.timezone import today_in
+from inspect_app.web import is_htmx, render
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class InspectionsController(Controller):
+    path = "/inspections"
+    guards = [require_login]
+
+    def _walkthrough(
+        self, request, db, settings, inspection, *, errors=None, status=200
+    ) -> Template:
+        summary = service.summarise(session=db, inspection=inspection)
+        return render(
+            request,
+            "inspections/walkthrough.html",
+            s=summary,
+            errors=errors or {},
+            today=today_in(settings.time_zone).isoformat(),
+            status_code=status,
+            defaults={
+                i.code: service.default_deadline(i, time_zone=settings.time_zone)
+                for i in summary.view.items
+            },
+        )
+
+    def _item(self, request, db, settings, inspection, item_code, *, error: str = "") -> Template:
+        summary = service.summarise(session=db, inspection=inspection)
+        item = next((i for i in summary.view.items if i.code == item_code), None)
+        if item is None:
+            raise NotFound(_("This checklist has no item %(code)s.", code=item_code))
+        return render(
+            request,
+            "inspections/_item.html",
+            s=summary,
+            item=item,
+            errors={item.code: error} if error else {},
+            number=summary.view.items.index(item) + 1,
+            today=today_in(settings.time_zone).isoformat(),
+            default_deadline=service.default_deadline(item, time_zone=settings.time_zone),
+            oob_progress=True,
+        )
+
+    @post("/new", sync_to_thread=True)
+    def start(
+        self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
+    ) -> Redirect:
+        """Start an inspection of a site with a checklist (from the site page)."""
+        site_raw = data.get("site_id", "")
+        if not site_raw.isdigit():
+            raise Invalid(_("Choose a site."))
+        inspection = service.start_inspection(
+            session=db,
+            user=request.user,
+            site_id=int(site_raw),
+            template_code=data.get("template_code", ""),
+            uuid=str(uuidlib.uuid4()),
+        )
+        return Redirect(f"/inspections/{inspection.uuid}", status_code=303)
+
+    @get("/{uuid:str}", sync_to_thread=True)
+    def show(
+        self, request: Request, db: DbSession, settings: AppSettings, uuid: FromPath[str]
+    ) -> Template:
+        """The walkthrough while it is the inspector's draft; the summary once submitted."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        service.require_readable(inspection, request.user)
+        if (
+            inspection.status == InspectionStatus.draft
+            and inspection.inspector_id == request.user.id
+        ):
+            return self._walkthrough(request, db, settings, inspection)
+        summary = service.summarise(session=db, inspection=inspection)
+        return render(request, "inspections/summary.html", s=summary)
+
+    @get("/{uuid:str}/items/{item_code:str}", sync_to_thread=True)
+    def item(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        uuid: FromPath[str],
+        item_code: FromPath[str],
+    ) -> Template:
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        service.require_readable(inspection, request.user)
+        return self._item(request, db, settings, inspection, item_code)
+
+    @post("/{uuid:str}/answers/{item_code:str}", sync_to_thread=True, status_code=200)
+    def answer(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        uuid: FromPath[str],
+        item_code: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        """Save one answer; htmx gets the item back, a plain form post returns to the page."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        result = data.get("result") or data.get("current_result") or ""
+        try:
+            service.save_answer(
+                session=db,
+                user=request.user,
+                inspection=inspection,
+                item_code=item_code,
+                result=result,
+                note=data.get("note", ""),
+                deadline=data.get("deadline") or None,
+                time_zone=settings.time_zone,
+            )
+        except Invalid as exc:
+            db.rollback()
+            if is_htmx(request):
+                response = self._item(
+                    request,
+                    db,
+                    settings,
+                    inspection,
+                    item_code,
+                    error=exc.fields.get(item_code, exc.message),
+                )
+                response.status_code = 422
+                return response
+            raise
+        if not is_htmx(request):
+            return Redirect(f"/inspections/{inspection.uuid}#item-{item_code}", status_code=303)
+        return self._item(request, db, settings, inspection, item_code)
+
+    @post("/{uuid:str}/location", sync_to_thread=True, status_code=204)
+    def location(
+        self,
+        request: Request,
+        db: DbSession,
+        uuid: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> None:
+        """Where the phone was when the inspection began (only when the inspector allows it)."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        lat, lon = _float(data.get("latitude")), _float(data.get("longitude"))
+        if lat is None or lon is None:
+            raise Invalid(_("The position is not valid."))
+        service.record_location(
+            session=db,
+            user=request.user,
+            inspection=inspection,
+            latitude=lat,
+            longitude=lon,
+            accuracy_m=_float(data.get("accuracy")),
+        )
+
+    @post("/{uuid:str}/photos/{photo_uuid:str}/delete", sync_to_thread=True, status_code=200)
+    def delete_photo(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        uuid: FromPath[str],
+        photo_uuid: FromPath[str],
+    ) -> Template:
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        photo = photos.find_photo(session=db, uuid=check_uuid(photo_uuid))
+        service.require_photo_slot(
+            session=db,
+            user=request.user,
+            inspection=inspection,
+            item_code=photo.item_code if photo else "",
+        )
+        photos.delete_photo(session=db, user=request.user, inspection=inspection, uuid=photo_uuid)
+        return self._item(request, db, settings, inspection, photo.item_code)
+
+    @post("/{uuid:str}/submit", sync_to_thread=True, status_code=200)
+    def submit(
+        self, request: Request, db: DbSession, settings: AppSettings, uuid: FromPath[str]
+    ) -> Template | Redirect:
+        """Check every item on the server too; problems are shown on the items themselves."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        try:
+            service.submit(
+                session=db, user=request.user, inspection=inspection, time_zone=settings.time_zone
+            )
+        except Invalid as exc:
+            db.rollback()
+            return self._walkthrough(
+                request, db, settings, inspection, errors=exc.fields, status=422
+            )
+        return Redirect(f"/inspections/{inspection.uuid}", status_code=303)
+
+
+def start_choices(db, user) -> list:
+    """Published checklists an inspector may start (shown on the site page)."""
+    if user.role != Role.inspector:
+        return []
+    return checklists.list_published(session=db)

@@ -1,0 +1,164 @@
+"""Checklists (templates, versions, items), inspections, answers, photos, rectification items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from inspect_app.models.base import EnumString, UTCDateTime, utcnow
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class VersionStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    superseded = "superseded"
+
+
+class ChecklistTemplate(SQLModel, table=True):
+    """A checklist with a stable code (`enterprise-12`, `fire-safety`) and numbered versions."""
+
+    __tablename__ = "checklist_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    title_zh: str = Field(max_length=200)
+    title_en: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TemplateVersion(SQLModel, table=True):
+    """One version of a template; published versions never change."""
+
+    __tablename__ = "template_version"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="checklist_template.id", index=True)
+    version: int
+    status: VersionStatus = Field(sa_type=EnumString(VersionStatus), default=VersionStatus.draft)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TemplateItem(SQLModel, table=True):
+    """A line of a template version; its `code` survives new versions."""
+
+    __tablename__ = "template_item"
+    __table_args__ = (UniqueConstraint("version_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="template_version.id", index=True)
+    code: str = Field(max_length=40)
+    position: int = 0
+    text_zh: str = Field(max_length=500)
+    text_en: str = Field(max_length=500)
+    guidance_zh: str = Field(default="", max_length=2000)
+    guidance_en: str = Field(default="", max_length=2000)
+    severity: Severity = Field(sa_type=EnumString(Severity), default=Severity.medium)
+    period_days: int = 7
+    photo_required: bool = True
+    retired: bool = False
+
+
+class InspectionStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Result(StrEnum):
+    passed = "pass"
+    failed = "fail"
+    na = "na"
+
+
+class Inspection(SQLModel, table=True):
+    """One walkthrough of one site with one template version; the phone makes its UUID."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    version_id: int = Field(foreign_key="template_version.id", index=True)
+    inspector_id: int = Field(foreign_key="user.id", index=True)
+    status: InspectionStatus = Field(
+        sa_type=EnumString(InspectionStatus), default=InspectionStatus.draft
+    )
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Answer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("inspection_id", "item_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    item_code: str = Field(max_length=40)
+    result: Result = Field(sa_type=EnumString(Result))
+    note: str = Field(default="", max_length=2000)
+    deadline: date | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PhotoBlob(SQLModel, table=True):
+    """A stored image, once per content (SHA-256); capture time and GPS are for staff only."""
+
+    __tablename__ = "photo_blob"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    content_type: str = Field(max_length=40)
+    byte_size: int
+    width: int
+    height: int
+    taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    gps_latitude: float | None = None
+    gps_longitude: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Photo(SQLModel, table=True):
+    """A photo attached to an inspection item (and later to rectification events)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True)
+    sha256: str = Field(foreign_key="photo_blob.sha256", index=True, max_length=64)
+    inspection_id: int | None = Field(default=None, foreign_key="inspection.id", index=True)
+    item_code: str | None = Field(default=None, max_length=40)
+    uploaded_by: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RectificationStatus(StrEnum):
+    open = "open"
+    fix_reported = "fix_reported"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class Rectification(SQLModel, table=True):
+    """A failed answer that must be put right by its deadline (整改项)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    answer_id: int = Field(foreign_key="answer.id", unique=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    item_code: str = Field(max_length=40)
+    severity: Severity = Field(sa_type=EnumString(Severity))
+    deadline: date = Field(index=True)
+    status: RectificationStatus = Field(
+        sa_type=EnumString(RectificationStatus), default=RectificationStatus.open, index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

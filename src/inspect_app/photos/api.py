@@ -1,0 +1,141 @@
+"""Photo upload (streamed, idempotent by client UUID) and photo serving with access checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+from litestar import Controller, Request, get, put
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import File, Response
+
+from inspect_app.auth.guards import require_login
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import Forbidden, Invalid, NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.inspections import service as inspections
+from inspect_app.inspections.api import check_uuid, photo_out
+from inspect_app.inspections.schemas import PhotoOut
+from inspect_app.photos import service
+from inspect_app.photos.pipeline import process_photo
+from inspect_app.photos.storage import photo_keys
+from inspect_app.photos.upload import receive_upload
+
+
+class PhotosApiController(Controller):
+    path = "/api/v1"
+    guards = [require_login]
+    tags = ["photos"]
+
+    @put(
+        "/inspections/{uuid:str}/photos/{photo_uuid:str}",
+        request_max_body_size=None,  # the streaming receiver enforces PHOTO_MAX_BYTES itself
+        status_code=200,
+    )
+    async def upload(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        state: State,
+        uuid: FromPath[str],
+        photo_uuid: FromPath[str],
+    ) -> PhotoOut:
+        """Multipart `file` plus `item_code`. Sending the same photo again returns it unchanged;
+        the same photo id with a different picture or item is 409."""
+        inspection = inspections.get_inspection(
+            session=db, user=request.user, uuid=check_uuid(uuid)
+        )
+        photo_uuid = check_uuid(photo_uuid)
+        tmp_dir = settings.var_dir / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        received = await receive_upload(
+            request, max_file_bytes=settings.photo_max_bytes, tmp_dir=tmp_dir
+        )
+        try:
+            item_code = received.fields.get("item_code", "").strip()
+            existing = service.find_photo(session=db, uuid=photo_uuid)
+            if existing is not None:
+                photo = service.replay_or_conflict(
+                    photo=existing,
+                    inspection=inspection,
+                    item_code=item_code,
+                    sha256=received.sha256 if received.file_path else None,
+                )
+            else:
+                photo = await self._store(
+                    request, db, settings, state, inspection, photo_uuid, item_code, received
+                )
+        finally:
+            if received.file_path is not None:
+                received.file_path.unlink(missing_ok=True)
+        _photo, blob = service.get_photo(session=db, user=request.user, uuid=photo.uuid)
+        return photo_out(photo, blob, staff=request.user.is_staff)
+
+    async def _store(
+        self, request, db, settings, state, inspection, photo_uuid, item_code, received
+    ):
+        inspections.require_photo_slot(
+            session=db, user=request.user, inspection=inspection, item_code=item_code
+        )
+        if received.file_path is None:
+            raise Invalid(_("Choose a photo to upload."), fields={"file": _("Required.")})
+        processed = await anyio.to_thread.run_sync(
+            lambda: process_photo(
+                received.file_path,
+                sha256=received.sha256,
+                byte_size=received.byte_size,
+                max_pixels=settings.photo_max_pixels,
+                time_zone=settings.time_zone,
+            )
+        )
+        written = await anyio.to_thread.run_sync(
+            lambda: service.save_files(
+                storage=state.storage, processed=processed, original=received.file_path
+            )
+        )
+        try:
+            return service.record_photo(
+                session=db,
+                user=request.user,
+                inspection=inspection,
+                photo_uuid=photo_uuid,
+                item_code=item_code,
+                processed=processed,
+            )
+        except BaseException:
+            for key in written:  # nothing half-written stays behind
+                state.storage.delete(key)
+            raise
+
+    @get("/photos/{uuid:str}/{size:str}", sync_to_thread=True)
+    def serve(
+        self,
+        request: Request,
+        db: DbSession,
+        state: State,
+        uuid: FromPath[str],
+        size: FromPath[str],
+    ) -> Response:
+        """`thumb` and `display` (no metadata) for all who see the site; `original` for staff."""
+        if size not in service.SIZES:
+            raise NotFound(_("Photo sizes are thumb, display and original."))
+        photo, blob = service.get_photo(session=db, user=request.user, uuid=check_uuid(uuid))
+        if size == "original" and not request.user.is_staff:
+            raise Forbidden(_("Original photos are for inspection staff only."))
+        key = photo_keys(photo.sha256)[size]
+        path: Path | None = state.storage.get_path(key)
+        if path is None:
+            raise NotFound(_("The photo file is missing."))
+        media_type = blob.content_type if size == "original" else "image/jpeg"
+        return File(
+            path=path,
+            media_type=media_type,
+            content_disposition_type="inline",
+            filename=f"{photo.uuid}-{size}.{'jpg' if size != 'original' else 'bin'}",
+            headers={
+                "Cache-Control": "private, max-age=31536000, immutable",
+                "ETag": f'"{photo.sha256[:32]}-{size}"',
+            },
+        )

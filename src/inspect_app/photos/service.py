@@ -1,0 +1,117 @@
+"""Photos in the database and in storage: idempotent by client UUID, deduplicated by SHA-256."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from inspect_app.auth.service import CurrentUser
+from inspect_app.errors import Conflict, Forbidden, NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.models import Inspection, Photo, PhotoBlob, Site
+from inspect_app.photos.pipeline import ProcessedPhoto
+from inspect_app.photos.storage import PhotoStorage, photo_keys
+from inspect_app.sites.service import site_scope
+
+SIZES = ("thumb", "display", "original")
+
+
+def find_photo(*, session: Session, uuid: str) -> Photo | None:
+    return session.exec(select(Photo).where(Photo.uuid == uuid)).first()
+
+
+def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo, PhotoBlob]:
+    """A photo whose inspection's site this user may see; 404 otherwise."""
+    row = session.exec(
+        select(Photo, PhotoBlob)
+        .join(PhotoBlob, PhotoBlob.sha256 == Photo.sha256)
+        .join(Inspection, Inspection.id == Photo.inspection_id)
+        .join(Site, Site.id == Inspection.site_id)
+        .where(Photo.uuid == uuid, *site_scope(user))
+    ).first()
+    if row is None:
+        raise NotFound(_("This photo does not exist or is not visible to you."))
+    return row
+
+
+def replay_or_conflict(
+    *, photo: Photo, inspection: Inspection, item_code: str, sha256: str | None
+) -> Photo:
+    """The same photo sent again is answered with what is stored; other content is refused."""
+    if photo.inspection_id != inspection.id or photo.item_code != item_code:
+        raise Conflict(_("This photo id is already used for another item."))
+    if sha256 is not None and photo.sha256 != sha256:
+        raise Conflict(_("This photo id is already used for a different picture."))
+    return photo
+
+
+def save_files(*, storage: PhotoStorage, processed: ProcessedPhoto, original: Path) -> list[str]:
+    """Write the original and derivatives unless already stored; returns the keys written."""
+    keys = photo_keys(processed.sha256)
+    written = []
+    for size, data in (
+        ("original", original),
+        ("display", processed.display),
+        ("thumb", processed.thumb),
+    ):
+        if not storage.exists(keys[size]):
+            storage.put(keys[size], data)
+            written.append(keys[size])
+    return written
+
+
+def record_photo(
+    *,
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    photo_uuid: str,
+    item_code: str,
+    processed: ProcessedPhoto,
+) -> Photo:
+    """The database rows for a stored photo (the blob once per content)."""
+    if inspection.inspector_id != user.id:
+        raise Forbidden(_("Only the inspector who started this inspection may add photos."))
+    if session.get(PhotoBlob, processed.sha256) is None:
+        session.add(
+            PhotoBlob(
+                sha256=processed.sha256,
+                content_type=processed.content_type,
+                byte_size=processed.byte_size,
+                width=processed.width,
+                height=processed.height,
+                taken_at=processed.taken_at,
+                gps_latitude=processed.gps_latitude,
+                gps_longitude=processed.gps_longitude,
+            )
+        )
+        try:
+            session.flush()
+        except IntegrityError:  # another request stored the same content a moment ago
+            session.rollback()
+    photo = Photo(
+        uuid=photo_uuid,
+        sha256=processed.sha256,
+        inspection_id=inspection.id,
+        item_code=item_code,
+        uploaded_by=user.id,
+    )
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def delete_photo(*, session: Session, user: CurrentUser, inspection: Inspection, uuid: str) -> None:
+    """Remove a photo from a draft (a wrong shot); its files stay while other records use them."""
+    photo = find_photo(session=session, uuid=uuid)
+    if photo is None or photo.inspection_id != inspection.id:
+        raise NotFound(_("This photo does not exist or is not visible to you."))
+    session.delete(photo)
+    session.flush()
+
+
+def photo_urls(photo: Photo, *, staff: bool) -> dict[str, str]:
+    sizes = SIZES if staff else SIZES[:2]
+    return {size: f"/api/v1/photos/{photo.uuid}/{size}" for size in sizes}

@@ -1,0 +1,121 @@
+/* The walkthrough: photo capture and upload, the phone's position, and a check before submit.
+   Answers themselves are saved by htmx (hx-post on each item's form). */
+(function () {
+  "use strict";
+  var root = document.getElementById("walkthrough");
+  if (!root) return;
+  var inspection = root.dataset.inspection;
+
+  function cookie(name) {
+    var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function pageToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; }
+    catch (e) { return ""; }
+  }
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
+      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
+    });
+  }
+  function refreshItem(input) {
+    var li = input.closest("li.item");
+    window.htmx.ajax("GET", input.dataset.refresh, { target: "#" + li.id, swap: "outerHTML" });
+  }
+
+  // Photos: shrink on the phone, then PUT each one under its own client-made id.
+  function uploadOne(input, file) {
+    var shrink = window.InspectPhotos ? window.InspectPhotos.shrink(file) : Promise.resolve(file);
+    return shrink.then(function (blob) {
+      var form = new FormData();
+      form.append("item_code", input.dataset.item);
+      form.append("file", blob, file.name || "photo.jpg");
+      return fetch(input.dataset.upload + uuid4(), {
+        method: "PUT", body: form, credentials: "same-origin",
+        headers: { "X-CSRFToken": cookie("csrftoken") }
+      });
+    }).then(function (response) {
+      if (response.ok) return null;
+      return response.json().then(function (body) { return body.error.message; },
+                                  function () { return root.dataset.msgUploadFailed; });
+    }, function () { return root.dataset.msgUploadFailed; });
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("photo-input") || !input.files.length) return;
+    var status = input.parentNode.querySelector(".upload-status");
+    var files = Array.prototype.slice.call(input.files);
+    var problems = [];
+    status.textContent = root.dataset.msgUploading + " 1/" + files.length;
+    files.reduce(function (chain, file, i) {
+      return chain.then(function () {
+        status.textContent = root.dataset.msgUploading + " " + (i + 1) + "/" + files.length;
+        return uploadOne(input, file).then(function (problem) { if (problem) problems.push(problem); });
+      });
+    }, Promise.resolve()).then(function () {
+      if (problems.length) { status.textContent = problems.join(" "); status.classList.add("error"); }
+      else { refreshItem(input); }
+    });
+  });
+
+  // Tell the user when an answer could not be saved (no signal); htmx keeps the old state.
+  document.body.addEventListener("htmx:sendError", function (event) {
+    var li = event.target.closest && event.target.closest("li.item");
+    if (!li) return;
+    var note = li.querySelector(".item-error") || document.createElement("p");
+    note.className = "error item-error";
+    note.setAttribute("role", "alert");
+    note.textContent = root.dataset.msgNotSaved;
+    li.appendChild(note);
+  });
+
+  // Where the phone is when the inspection begins, if the inspector allows it.
+  if (root.dataset.needsLocation === "true" && navigator.geolocation) {
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var body = new URLSearchParams({
+        latitude: pos.coords.latitude, longitude: pos.coords.longitude, accuracy: pos.coords.accuracy
+      });
+      fetch("/inspections/" + inspection + "/location", {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": pageToken() }
+      });
+    }, function () { /* declined or unavailable: the inspection goes on without it */ },
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  // The same checks as the server, before sending: point at the first item that needs work.
+  var submitForm = document.getElementById("submit-form");
+  submitForm.addEventListener("submit", function (event) {
+    var first = null, count = 0;
+    document.querySelectorAll("li.item").forEach(function (li) {
+      var old = li.querySelector(".client-error");
+      if (old) old.remove();
+      var message = "";
+      if (!li.dataset.result) message = root.dataset.msgUnanswered;
+      else if (li.dataset.result === "fail") {
+        var deadline = li.querySelector("input[name=deadline]");
+        if (deadline && !deadline.value) message = root.dataset.msgDeadline;
+        else if (li.dataset.photoRequired === "true" && li.dataset.photos === "0") message = root.dataset.msgPhoto;
+      }
+      if (message) {
+        var p = document.createElement("p");
+        p.className = "error client-error";
+        p.setAttribute("role", "alert");
+        p.textContent = message;
+        li.appendChild(p);
+        li.classList.add("has-error");
+        count += 1;
+        first = first || li;
+      }
+    });
+    if (first) {
+      event.preventDefault();
+      document.getElementById("client-check").textContent = root.dataset.msgCheck.replace("%n", count);
+      first.scrollIntoView({ behavior: "smooth", block: "center" });
+      var focusable = first.querySelector("button, input, textarea");
+      if (focusable) focusable.focus({ preventScroll: true });
+    }
+  });
+})();

@@ -1,0 +1,96 @@
+"""Layout on the smallest supported phone (360 px): nothing wider than the screen, and every
+control big enough for a thumb (44 px, WCAG 2.5.5) on each page a role can reach."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WIDTH = 360
+# A control is big enough when points 21 px above, below, left and right of its centre still
+# hit it (pseudo-elements that enlarge a control count; so does a label wrapping a checkbox).
+# Inline links inside running text are exempt, as WCAG allows.
+SMALL_TARGETS_JS = """() => {
+  const small = [];
+  const controls = document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, label');
+  for (const el of controls) {
+    const style = getComputedStyle(el);
+    if (!el.getClientRects().length || style.visibility === 'hidden') continue;
+    if (style.display === 'inline') continue;
+    if (el.matches('label') && !el.querySelector('input')) continue;
+    if (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) continue;
+    el.scrollIntoView({block: 'center', inline: 'center'});
+    const r = el.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    const hits = [[x, y - 21], [x, y + 21], [x - 21, y], [x + 21, y]].every(([px, py]) => {
+      const hit = document.elementFromPoint(px, py);
+      return hit !== null && (hit === el || el.contains(hit));
+    });
+    if (!hits) {
+      const name = (el.innerText || el.getAttribute('aria-label') || el.name || el.type || '');
+      small.push(`${el.tagName.toLowerCase()} "${name.trim().slice(0, 40)}" `
+                 + `${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+  }
+  window.scrollTo(0, 0);
+  return small;
+}"""
+
+PAGES = {
+    "admin": [
+        "/",
+        "/sites",
+        "/sites?q=Tower",
+        "first:/sites?kind=building",
+        "/sites/new",
+        "/sites/import",
+        "/account",
+        "/admin/users",
+        "/admin/users/1",
+        "/admin/teams",
+        "/admin/teams/1",
+        "/sites/999999",
+    ],
+    "supervisor": ["/", "/sites?kind=compound"],
+    "inspector1": ["/", "first:/sites?kind=enterprise"],
+    "owner1": ["/", "first:/sites"],
+}
+
+
+def open_page(page, target: str) -> str:
+    """Go to `target`; "first:<list url>" opens the first site card on that list."""
+    if not target.startswith("first:"):
+        page.goto(target)
+        return target
+    page.goto(target.removeprefix("first:"))
+    page.locator("#results .card a").first.click()
+    page.wait_for_url(lambda url: re.fullmatch(r"/sites/\d+", urlsplit(url).path) is not None)
+    return urlsplit(page.url).path
+
+
+def layout_problems(page) -> list[str]:
+    problems = []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > WIDTH:
+        problems.append(f"page is {width}px wide")
+    problems += [f"small target {t}" for t in page.evaluate(SMALL_TARGETS_JS)]
+    return problems
+
+
+@pytest.mark.parametrize("username", list(PAGES))
+def test_pages_fit_a_small_phone_and_fingers(new_phone, login, username):
+    page = new_phone(width=WIDTH, height=740)
+    found = {}
+    page.goto("/login")
+    if username == "admin":
+        found["/login"] = layout_problems(page)
+    login(page, username)
+    for target in PAGES[username]:
+        url = open_page(page, target)
+        found[url] = layout_problems(page)
+    assert {url: p for url, p in found.items() if p} == {}
