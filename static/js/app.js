@@ -7,6 +7,7 @@
     if (form.hasAttribute("hx-get") || form.hasAttribute("hx-post")) return;
     var buttons = form.querySelectorAll("button[type=submit]");
     window.setTimeout(function () {
+      if (event.defaultPrevented) return; // a check on the page stopped this submit
       buttons.forEach(function (b) { b.disabled = true; });
     }, 0);
   });

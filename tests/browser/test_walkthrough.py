@@ -1,0 +1,71 @@
+"""The core job on a 390x844 phone: start an inspection, answer item by item (saved as given),
+photograph a gap, be stopped by a missing photo, submit, see the summary."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def item(page, code):
+    return page.locator(f"#item-{code}")
+
+
+def answer(page, code, label):
+    """Tap an answer and wait until the server has saved it (the item comes back re-rendered)."""
+    with page.expect_response(lambda r: f"/answers/{code}" in r.url and r.status == 200):
+        item(page, code).get_by_role("button", name=re.compile(label)).tap()
+    expect(item(page, code)).to_have_attribute(
+        "data-result", label.lower().replace("/", "").strip()[:4] if label != "N/A" else "na"
+    )
+
+
+def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):
+    photo = tmp_path / "gap.jpg"
+    Image.new("RGB", (1200, 900), (180, 40, 40)).save(photo, "JPEG")
+    login(phone, "inspector1")
+    phone.locator("#main .list .card a").first.tap()
+    phone.wait_for_url(re.compile(r"/sites/\d+$"))
+    phone.get_by_role("button", name="Fire-safety inspection").tap()
+    phone.wait_for_url(re.compile(r"/inspections/[0-9a-f-]{36}$"))
+    expect(phone.locator("li.item")).to_have_count(8)
+
+    for n in (1, 2, 4, 5, 6, 7, 8):
+        answer(phone, f"F{n:02d}", "Pass")
+    answer(phone, "F03", "Fail")
+    deadline = item(phone, "F03").locator("input[type=date]")
+    expect(deadline).to_have_value((date.today() + timedelta(days=3)).isoformat())
+    with phone.expect_response(lambda r: "/answers/F03" in r.url):
+        item(phone, "F03").locator("textarea").fill("Gauge needle in the red")
+        item(phone, "F03").locator("textarea").blur()
+    expect(phone.locator("#progress")).to_contain_text("8 of 8 answered")
+
+    phone.reload()  # closing the tab or losing signal between items loses nothing
+    expect(item(phone, "F01")).to_have_attribute("data-result", "pass")
+    expect(item(phone, "F03").locator("textarea")).to_have_value("Gauge needle in the red")
+
+    phone.get_by_role("button", name="Submit inspection").tap()
+    expect(item(phone, "F03").locator(".client-error")).to_have_text(
+        "A failed item needs at least one photo."
+    )
+    assert urlsplit(phone.url).path.startswith("/inspections/")  # still on the walkthrough
+
+    with phone.expect_response(lambda r: "/photos/" in r.url and r.request.method == "PUT") as up:
+        item(phone, "F03").locator("input[type=file]").set_input_files(str(photo))
+    assert up.value.status == 200
+    expect(item(phone, "F03").locator(".thumbs img")).to_have_count(1)
+
+    phone.get_by_role("button", name="Submit inspection").tap()
+    expect(phone.locator("h2", has_text="Items to put right")).to_be_visible()
+    expect(phone.locator(".tiles")).to_contain_text("88%")
+    thumb = phone.locator(".failed-items img").first
+    expect(thumb).to_be_visible()
+    assert phone.evaluate("(img) => img.naturalWidth", thumb.element_handle()) > 0
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
