@@ -305,6 +305,12 @@ def test_location_is_recorded_and_distance_shown(login_as, world):
     with world.session() as s:
         stored = s.exec(select(Inspection).where(Inspection.uuid == key)).one()
     assert stored.accuracy_m == 12
+    for n in range(1, 9):
+        post_form(inspector, f"/inspections/{key}/answers/F{n:02d}", {"result": "pass"})
+    assert post_form(inspector, f"/inspections/{key}/submit").status_code == 303
+    summary = inspector.get(url).text
+    distance = summary.split('id="distance">', 1)[1].split("</p>", 1)[0]
+    assert "111" in distance and "12" in distance  # 0.001° of latitude, accuracy ±12 m
     assert (
         post_form(inspector, f"/inspections/{key}/location", {"latitude": "x"}).status_code == 422
     )
