@@ -25,6 +25,22 @@ from inspect_app.models import Site, SiteOwner, User
 from inspect_app.settings import Settings
 
 IN_CI = os.environ.get("CI") == "true"
+
+
+def _shared_photos() -> Path:
+    """The real phone photos: $INSPECT_SHARED_PHOTOS, ../shared/photos, or /work/shared/photos."""
+    candidates = [
+        os.environ.get("INSPECT_SHARED_PHOTOS", ""),
+        Path(__file__).resolve().parents[2] / "shared" / "photos",
+        "/work/shared/photos",
+    ]
+    for candidate in filter(None, candidates):
+        if Path(candidate).is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared" / "photos"
+
+
+SHARED_PHOTOS = _shared_photos()
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
 
@@ -204,6 +220,13 @@ class World:
 @pytest.fixture
 def world(db: Database) -> World:
     return World(db)
+
+
+def says(html: str, message: str) -> bool:
+    """The page shows this message, in English or in its Chinese translation."""
+    from inspect_app.i18n import translations
+
+    return message in html or translations("zh_CN").gettext(message) in html
 
 
 def visible_text(html: str) -> str:

@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from inspect_app.app import create_app
 from inspect_app.models import Photo, PhotoBlob, TeamMember, User
-from tests.conftest import make_settings
+from tests.conftest import SHARED_PHOTOS, make_settings
 from tests.test_inspections import all_pass, body, jpeg_bytes, team_site
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "photos"
+SHARED = SHARED_PHOTOS
 MAX_BYTES = 300_000
 MAX_PIXELS = 4_000_000
 

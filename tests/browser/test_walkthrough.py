@@ -18,6 +18,11 @@ def item(page, code):
     return page.locator(f"#item-{code}")
 
 
+def settled(page) -> None:
+    """htmx has swapped and processed the new content (its triggers are live)."""
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
+
+
 def answer(page, code, label):
     """Tap an answer and wait until the server has saved it (the item comes back re-rendered)."""
     with page.expect_response(lambda r: f"/answers/{code}" in r.url and r.status == 200):
@@ -45,11 +50,17 @@ def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):
     with phone.expect_response(lambda r: "/answers/F03" in r.url):
         item(phone, "F03").locator("textarea").fill("Gauge needle in the red")
         item(phone, "F03").locator("textarea").blur()
+    settled(phone)
+    later = (date.today() + timedelta(days=10)).isoformat()
+    with phone.expect_response(lambda r: "/answers/F03" in r.url):
+        item(phone, "F03").locator("input[type=date]").fill(later)
+    settled(phone)
     expect(phone.locator("#progress")).to_contain_text("8 of 8 answered")
 
     phone.reload()  # closing the tab or losing signal between items loses nothing
     expect(item(phone, "F01")).to_have_attribute("data-result", "pass")
     expect(item(phone, "F03").locator("textarea")).to_have_value("Gauge needle in the red")
+    expect(item(phone, "F03").locator("input[type=date]")).to_have_value(later)
 
     phone.get_by_role("button", name="Submit inspection").tap()
     expect(item(phone, "F03").locator(".client-error")).to_have_text(
