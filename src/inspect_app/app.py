@@ -31,6 +31,13 @@ from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from inspect_app.photos.api import PhotosApiController
 from inspect_app.photos.storage import DirectoryStorage
+from inspect_app.rectifications.api import RectificationsApiController
+from inspect_app.rectifications.views import (
+    RectificationsController,
+    VisitsController,
+    dashboard,
+    notice,
+)
 from inspect_app.settings import Settings
 from inspect_app.sites.api import SitesApiController
 from inspect_app.sites.views import SitesController
@@ -78,11 +85,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTeamsController,
             ChecklistsAdminController,
             InspectionsController,
+            RectificationsController,
+            VisitsController,
+            dashboard,
+            notice,
             AuthApiController,
             SitesApiController,
             TemplatesApiController,
             InspectionsApiController,
             PhotosApiController,
+            RectificationsApiController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

@@ -8,16 +8,23 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from inspect_app.auth.guards import require_login
-from inspect_app.deps import DbSession
+from inspect_app.deps import AppSettings, DbSession
 from inspect_app.models import Role, Site
+from inspect_app.rectifications import queries
 from inspect_app.sites import service as sites
+from inspect_app.timezone import today_in
 from inspect_app.web import render
 
 
 @get("/", guards=[require_login], sync_to_thread=True)
-def home(request: Request, db: DbSession) -> Template:
+def home(request: Request, db: DbSession, settings: AppSettings) -> Template:
     user = request.user
-    context: dict = {"teams": sites.visible_teams(session=db, user=user)}
+    today = today_in(settings.time_zone)
+    context: dict = {"teams": sites.visible_teams(session=db, user=user), "today": today}
+    if user.role == Role.owner:
+        context["items"] = queries.owner_items(session=db, user=user, today=today)
+    if user.role == Role.inspector:
+        context["due"] = queries.inspector_today(session=db, user=user, today=today)
     if user.role in (Role.inspector, Role.owner):
         rows, total = sites.search_sites(session=db, user=user, query=sites.SiteQuery(limit=20))
         context.update(my_sites=rows, my_total=total)

@@ -12,3 +12,8 @@
     }, 0);
   });
 })();
+
+/* The print button on the rectification notice (no inline script under our CSP). */
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});

@@ -6,55 +6,25 @@
   if (!root) return;
   var inspection = root.dataset.inspection;
 
-  function cookie(name) {
-    var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return m ? decodeURIComponent(m[1]) : "";
-  }
   function pageToken() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; }
     catch (e) { return ""; }
-  }
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
-    });
   }
   function refreshItem(input) {
     var li = input.closest("li.item");
     window.htmx.ajax("GET", input.dataset.refresh, { target: "#" + li.id, swap: "outerHTML" });
   }
 
-  // Photos: shrink on the phone, then PUT each one under its own client-made id.
-  function uploadOne(input, file) {
-    var shrink = window.InspectPhotos ? window.InspectPhotos.shrink(file) : Promise.resolve(file);
-    return shrink.then(function (blob) {
-      var form = new FormData();
-      form.append("item_code", input.dataset.item);
-      form.append("file", blob, file.name || "photo.jpg");
-      return fetch(input.dataset.upload + uuid4(), {
-        method: "PUT", body: form, credentials: "same-origin",
-        headers: { "X-CSRFToken": cookie("csrftoken") }
-      });
-    }).then(function (response) {
-      if (response.ok) return null;
-      return response.json().then(function (body) { return body.error.message; },
-                                  function () { return root.dataset.msgUploadFailed; });
-    }, function () { return root.dataset.msgUploadFailed; });
-  }
+  // Photos: shrunk on the phone and sent one by one (uploads.js), then the item is redrawn.
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (!input.classList || !input.classList.contains("photo-input") || !input.files.length) return;
     var status = input.parentNode.querySelector(".upload-status");
-    var files = Array.prototype.slice.call(input.files);
-    var problems = [];
-    status.textContent = root.dataset.msgUploading + " 1/" + files.length;
-    files.reduce(function (chain, file, i) {
-      return chain.then(function () {
-        status.textContent = root.dataset.msgUploading + " " + (i + 1) + "/" + files.length;
-        return uploadOne(input, file).then(function (problem) { if (problem) problems.push(problem); });
-      });
-    }, Promise.resolve()).then(function () {
+    window.InspectUploads.sendAll(input.dataset.upload, input.files, { item_code: input.dataset.item },
+      function (n, total) { status.textContent = root.dataset.msgUploading + " " + n + "/" + total; },
+      root.dataset.msgUploadFailed
+    ).then(function (results) {
+      var problems = results.filter(function (r) { return !r.ok; }).map(function (r) { return r.message; });
       if (problems.length) { status.textContent = problems.join(" "); status.classList.add("error"); }
       else { refreshItem(input); }
     });

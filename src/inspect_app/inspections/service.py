@@ -24,6 +24,7 @@ from inspect_app.models import (
     TemplateItem,
     utcnow,
 )
+from inspect_app.rectifications.service import record_creation
 from inspect_app.sites.service import get_site, site_scope
 from inspect_app.timezone import today_in
 
@@ -130,7 +131,7 @@ def save_answer(
         raise Invalid(
             _("Answer pass, fail or not applicable."), fields={item_code: _("Choose an answer.")}
         )
-    parsed = _parse_deadline(deadline, item_code)
+    parsed = parse_deadline(deadline, item_code)
     if len(note) > 2000:
         raise Invalid(
             _("The note is too long."), fields={item_code: _("At most %(n)s characters.", n=2000)}
@@ -151,7 +152,7 @@ def save_answer(
     return answer
 
 
-def _parse_deadline(value: str | date | None, item_code: str) -> date | None:
+def parse_deadline(value: str | date | None, item_code: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, date):
@@ -211,16 +212,17 @@ def submit(
     items = _items_by_code(session, inspection)
     for answer in answers_by_code(session=session, inspection=inspection).values():
         if answer.result == Result.failed and answer.item_code in items:
-            session.add(
-                Rectification(
-                    inspection_id=inspection.id,
-                    answer_id=answer.id,
-                    site_id=inspection.site_id,
-                    item_code=answer.item_code,
-                    severity=items[answer.item_code].severity,
-                    deadline=answer.deadline,
-                )
+            item = Rectification(
+                inspection_id=inspection.id,
+                answer_id=answer.id,
+                site_id=inspection.site_id,
+                item_code=answer.item_code,
+                severity=items[answer.item_code].severity,
+                deadline=answer.deadline,
             )
+            session.add(item)
+            session.flush()
+            record_creation(session=session, item=item, actor_id=user.id)
     inspection.status = InspectionStatus.submitted
     inspection.submitted_at = utcnow()
     inspection.updated_at = inspection.submitted_at

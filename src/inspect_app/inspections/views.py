@@ -192,7 +192,7 @@ class InspectionsController(Controller):
             inspection=inspection,
             item_code=photo.item_code if photo else "",
         )
-        photos.delete_photo(session=db, user=request.user, inspection=inspection, uuid=photo_uuid)
+        photos.delete_photo(session=db, inspection=inspection, uuid=photo_uuid)
         return self._item(request, db, settings, inspection, photo.item_code)
 
     @post("/{uuid:str}/submit", sync_to_thread=True, status_code=200)

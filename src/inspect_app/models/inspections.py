@@ -136,6 +136,8 @@ class Photo(SQLModel, table=True):
     sha256: str = Field(foreign_key="photo_blob.sha256", index=True, max_length=64)
     inspection_id: int | None = Field(default=None, foreign_key="inspection.id", index=True)
     item_code: str | None = Field(default=None, max_length=40)
+    rectification_id: int | None = Field(default=None, foreign_key="rectification.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="rectification_event.id", index=True)
     uploaded_by: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -162,3 +164,46 @@ class Rectification(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class EventKind(StrEnum):
+    created = "created"
+    fix_reported = "fix_reported"
+    verified_closed = "verified_closed"
+    verified_not_fixed = "verified_not_fixed"
+    extended = "extended"
+    cancelled = "cancelled"
+
+
+class RectificationEvent(SQLModel, table=True):
+    """One change of a rectification item; append-only (nothing is ever updated or deleted)."""
+
+    __tablename__ = "rectification_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rectification_id: int = Field(foreign_key="rectification.id", index=True)
+    kind: EventKind = Field(sa_type=EnumString(EventKind))
+    actor_id: int = Field(foreign_key="user.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    from_status: RectificationStatus | None = Field(
+        default=None, sa_type=EnumString(RectificationStatus)
+    )
+    to_status: RectificationStatus = Field(sa_type=EnumString(RectificationStatus))
+    note: str = Field(default="", max_length=2000)
+    old_deadline: date | None = None
+    new_deadline: date | None = None
+    visit_id: int | None = Field(default=None, foreign_key="follow_up_visit.id", index=True)
+    request_id: str | None = Field(default=None, max_length=64, unique=True)
+
+
+class FollowUpVisit(SQLModel, table=True):
+    """A follow-up visit (复查) of one site; the events it records point back to it."""
+
+    __tablename__ = "follow_up_visit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    inspector_id: int = Field(foreign_key="user.id", index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

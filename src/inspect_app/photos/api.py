@@ -21,6 +21,9 @@ from inspect_app.photos import service
 from inspect_app.photos.pipeline import process_photo
 from inspect_app.photos.storage import photo_keys
 from inspect_app.photos.upload import receive_upload
+from inspect_app.rectifications import service as rectifications
+
+UPLOAD = {"request_max_body_size": None, "status_code": 200}  # the receiver enforces the cap
 
 
 class PhotosApiController(Controller):
@@ -28,12 +31,8 @@ class PhotosApiController(Controller):
     guards = [require_login]
     tags = ["photos"]
 
-    @put(
-        "/inspections/{uuid:str}/photos/{photo_uuid:str}",
-        request_max_body_size=None,  # the streaming receiver enforces PHOTO_MAX_BYTES itself
-        status_code=200,
-    )
-    async def upload(
+    @put("/inspections/{uuid:str}/photos/{photo_uuid:str}", **UPLOAD)
+    async def upload_finding(
         self,
         request: Request,
         db: DbSession,
@@ -42,72 +41,41 @@ class PhotosApiController(Controller):
         uuid: FromPath[str],
         photo_uuid: FromPath[str],
     ) -> PhotoOut:
-        """Multipart `file` plus `item_code`. Sending the same photo again returns it unchanged;
-        the same photo id with a different picture or item is 409."""
+        """A photo of a finding: multipart `file` plus `item_code`. Sending the same photo again
+        returns it unchanged; the same photo id with another picture or item is 409."""
         inspection = inspections.get_inspection(
             session=db, user=request.user, uuid=check_uuid(uuid)
         )
-        photo_uuid = check_uuid(photo_uuid)
-        tmp_dir = settings.var_dir / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        received = await receive_upload(
-            request, max_file_bytes=settings.photo_max_bytes, tmp_dir=tmp_dir
-        )
-        try:
-            item_code = received.fields.get("item_code", "").strip()
-            existing = service.find_photo(session=db, uuid=photo_uuid)
-            if existing is not None:
-                photo = service.replay_or_conflict(
-                    photo=existing,
-                    inspection=inspection,
-                    item_code=item_code,
-                    sha256=received.sha256 if received.file_path else None,
-                )
-            else:
-                photo = await self._store(
-                    request, db, settings, state, inspection, photo_uuid, item_code, received
-                )
-        finally:
-            if received.file_path is not None:
-                received.file_path.unlink(missing_ok=True)
-        _photo, blob = service.get_photo(session=db, user=request.user, uuid=photo.uuid)
-        return photo_out(photo, blob, staff=request.user.is_staff)
 
-    async def _store(
-        self, request, db, settings, state, inspection, photo_uuid, item_code, received
-    ):
-        inspections.require_photo_slot(
-            session=db, user=request.user, inspection=inspection, item_code=item_code
-        )
-        if received.file_path is None:
-            raise Invalid(_("Choose a photo to upload."), fields={"file": _("Required.")})
-        processed = await anyio.to_thread.run_sync(
-            lambda: process_photo(
-                received.file_path,
-                sha256=received.sha256,
-                byte_size=received.byte_size,
-                max_pixels=settings.photo_max_pixels,
-                time_zone=settings.time_zone,
+        def check(item_code: str) -> service.Slot:
+            inspections.require_photo_slot(
+                session=db, user=request.user, inspection=inspection, item_code=item_code
             )
-        )
-        written = await anyio.to_thread.run_sync(
-            lambda: service.save_files(
-                storage=state.storage, processed=processed, original=received.file_path
-            )
-        )
-        try:
-            return service.record_photo(
-                session=db,
-                user=request.user,
-                inspection=inspection,
-                photo_uuid=photo_uuid,
-                item_code=item_code,
-                processed=processed,
-            )
-        except BaseException:
-            for key in written:  # nothing half-written stays behind
-                state.storage.delete(key)
-            raise
+            return service.Slot(item_code=item_code, inspection_id=inspection.id)
+
+        slot = service.Slot(item_code="", inspection_id=inspection.id)
+        return await _upload(request, db, settings, state, photo_uuid, slot, check)
+
+    @put("/rectifications/{item_id:int}/photos/{photo_uuid:str}", **UPLOAD)
+    async def upload_evidence(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        state: State,
+        item_id: FromPath[int],
+        photo_uuid: FromPath[str],
+    ) -> PhotoOut:
+        """A photo of a fix (owner) or an 'after' photo (inspector): multipart `file`. Attach it
+        with the photo id in report-fixed or verify."""
+        item = rectifications.get_rectification(session=db, user=request.user, item_id=item_id)
+        slot = service.Slot(item_code=item.item_code, rectification_id=item.id)
+
+        def check(_item_code: str) -> service.Slot:
+            rectifications.require_photo_slot(user=request.user, item=item)
+            return slot
+
+        return await _upload(request, db, settings, state, photo_uuid, slot, check)
 
     @get("/photos/{uuid:str}/{size:str}", sync_to_thread=True)
     def serve(
@@ -139,3 +107,58 @@ class PhotosApiController(Controller):
                 "ETag": f'"{photo.sha256[:32]}-{size}"',
             },
         )
+
+
+async def _upload(request, db, settings, state, photo_uuid, slot, check) -> PhotoOut:
+    """Receive the stream, answer a replay from what is stored, else check, process and store."""
+    photo_uuid = check_uuid(photo_uuid)
+    tmp_dir = settings.var_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    received = await receive_upload(
+        request, max_file_bytes=settings.photo_max_bytes, tmp_dir=tmp_dir
+    )
+    try:
+        item_code = received.fields.get("item_code", "").strip() or slot.item_code
+        slot = service.Slot(item_code, slot.inspection_id, slot.rectification_id)
+        existing = service.find_photo(session=db, uuid=photo_uuid)
+        if existing is not None:
+            photo = service.replay_or_conflict(
+                photo=existing,
+                slot=slot,
+                sha256=received.sha256 if received.file_path else None,
+            )
+        else:
+            slot = check(item_code)
+            if received.file_path is None:
+                raise Invalid(_("Choose a photo to upload."), fields={"file": _("Required.")})
+            photo = await _store(request, db, settings, state, photo_uuid, slot, received)
+    finally:
+        if received.file_path is not None:
+            received.file_path.unlink(missing_ok=True)
+    _photo, blob = service.get_photo(session=db, user=request.user, uuid=photo.uuid)
+    return photo_out(photo, blob, staff=request.user.is_staff)
+
+
+async def _store(request, db, settings, state, photo_uuid, slot, received):
+    processed = await anyio.to_thread.run_sync(
+        lambda: process_photo(
+            received.file_path,
+            sha256=received.sha256,
+            byte_size=received.byte_size,
+            max_pixels=settings.photo_max_pixels,
+            time_zone=settings.time_zone,
+        )
+    )
+    written = await anyio.to_thread.run_sync(
+        lambda: service.save_files(
+            storage=state.storage, processed=processed, original=received.file_path
+        )
+    )
+    try:
+        return service.record_photo(
+            session=db, user=request.user, slot=slot, photo_uuid=photo_uuid, processed=processed
+        )
+    except BaseException:
+        for key in written:  # nothing half-written stays behind
+            state.storage.delete(key)
+        raise

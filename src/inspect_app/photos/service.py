@@ -1,16 +1,21 @@
-"""Photos in the database and in storage: idempotent by client UUID, deduplicated by SHA-256."""
+"""Photos in the database and in storage: idempotent by client UUID, deduplicated by SHA-256.
+
+A photo belongs to an inspection item (the finding) or to a rectification item (a fix, an
+'after' photo); either way it is visible exactly to those who may see that site."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.errors import Conflict, Forbidden, NotFound
+from inspect_app.errors import Conflict, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.models import Inspection, Photo, PhotoBlob, Site
+from inspect_app.models import Inspection, Photo, PhotoBlob, Rectification, Site
 from inspect_app.photos.pipeline import ProcessedPhoto
 from inspect_app.photos.storage import PhotoStorage, photo_keys
 from inspect_app.sites.service import site_scope
@@ -18,17 +23,28 @@ from inspect_app.sites.service import site_scope
 SIZES = ("thumb", "display", "original")
 
 
+@dataclass(frozen=True)
+class Slot:
+    """Where a new photo goes: an inspection's item, or a rectification item."""
+
+    item_code: str
+    inspection_id: int | None = None
+    rectification_id: int | None = None
+
+
 def find_photo(*, session: Session, uuid: str) -> Photo | None:
     return session.exec(select(Photo).where(Photo.uuid == uuid)).first()
 
 
 def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo, PhotoBlob]:
-    """A photo whose inspection's site this user may see; 404 otherwise."""
+    """A photo whose site this user may see; 404 otherwise."""
+    site_id = func.coalesce(Inspection.site_id, Rectification.site_id)
     row = session.exec(
         select(Photo, PhotoBlob)
         .join(PhotoBlob, PhotoBlob.sha256 == Photo.sha256)
-        .join(Inspection, Inspection.id == Photo.inspection_id)
-        .join(Site, Site.id == Inspection.site_id)
+        .outerjoin(Inspection, Inspection.id == Photo.inspection_id)
+        .outerjoin(Rectification, Rectification.id == Photo.rectification_id)
+        .join(Site, Site.id == site_id)
         .where(Photo.uuid == uuid, *site_scope(user))
     ).first()
     if row is None:
@@ -36,11 +52,13 @@ def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo,
     return row
 
 
-def replay_or_conflict(
-    *, photo: Photo, inspection: Inspection, item_code: str, sha256: str | None
-) -> Photo:
+def replay_or_conflict(*, photo: Photo, slot: Slot, sha256: str | None) -> Photo:
     """The same photo sent again is answered with what is stored; other content is refused."""
-    if photo.inspection_id != inspection.id or photo.item_code != item_code:
+    if (photo.inspection_id, photo.rectification_id, photo.item_code) != (
+        slot.inspection_id,
+        slot.rectification_id,
+        slot.item_code,
+    ):
         raise Conflict(_("This photo id is already used for another item."))
     if sha256 is not None and photo.sha256 != sha256:
         raise Conflict(_("This photo id is already used for a different picture."))
@@ -63,39 +81,32 @@ def save_files(*, storage: PhotoStorage, processed: ProcessedPhoto, original: Pa
 
 
 def record_photo(
-    *,
-    session: Session,
-    user: CurrentUser,
-    inspection: Inspection,
-    photo_uuid: str,
-    item_code: str,
-    processed: ProcessedPhoto,
+    *, session: Session, user: CurrentUser, slot: Slot, photo_uuid: str, processed: ProcessedPhoto
 ) -> Photo:
     """The database rows for a stored photo (the blob once per content)."""
-    if inspection.inspector_id != user.id:
-        raise Forbidden(_("Only the inspector who started this inspection may add photos."))
     if session.get(PhotoBlob, processed.sha256) is None:
-        session.add(
-            PhotoBlob(
-                sha256=processed.sha256,
-                content_type=processed.content_type,
-                byte_size=processed.byte_size,
-                width=processed.width,
-                height=processed.height,
-                taken_at=processed.taken_at,
-                gps_latitude=processed.gps_latitude,
-                gps_longitude=processed.gps_longitude,
-            )
-        )
         try:
-            session.flush()
-        except IntegrityError:  # another request stored the same content a moment ago
-            session.rollback()
+            with session.begin_nested():  # another request may store the same content meanwhile
+                session.add(
+                    PhotoBlob(
+                        sha256=processed.sha256,
+                        content_type=processed.content_type,
+                        byte_size=processed.byte_size,
+                        width=processed.width,
+                        height=processed.height,
+                        taken_at=processed.taken_at,
+                        gps_latitude=processed.gps_latitude,
+                        gps_longitude=processed.gps_longitude,
+                    )
+                )
+        except IntegrityError:
+            pass
     photo = Photo(
         uuid=photo_uuid,
         sha256=processed.sha256,
-        inspection_id=inspection.id,
-        item_code=item_code,
+        inspection_id=slot.inspection_id,
+        rectification_id=slot.rectification_id,
+        item_code=slot.item_code,
         uploaded_by=user.id,
     )
     session.add(photo)
@@ -103,7 +114,7 @@ def record_photo(
     return photo
 
 
-def delete_photo(*, session: Session, user: CurrentUser, inspection: Inspection, uuid: str) -> None:
+def delete_photo(*, session: Session, inspection: Inspection, uuid: str) -> None:
     """Remove a photo from a draft (a wrong shot); its files stay while other records use them."""
     photo = find_photo(session=session, uuid=uuid)
     if photo is None or photo.inspection_id != inspection.id:

@@ -11,13 +11,16 @@ from litestar.response import Redirect, Template
 from sqlmodel import select
 
 from inspect_app.auth.guards import admin_only, require_login
-from inspect_app.deps import DbSession
+from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
 from inspect_app.inspections.views import start_choices
 from inspect_app.models import Site, SiteKind, Subdistrict, Team
+from inspect_app.rectifications import queries as rect_queries
+from inspect_app.rectifications import service as rectifications
 from inspect_app.sites import importer, service
+from inspect_app.timezone import today_in
 from inspect_app.web import render
 
 PAGE_SIZE = 30
@@ -64,7 +67,9 @@ class SitesController(Controller):
         )
 
     @get("/{site_id:int}", sync_to_thread=True)
-    def detail(self, request: Request, db: DbSession, site_id: FromPath[int]) -> Template:
+    def detail(
+        self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[int]
+    ) -> Template:
         site = service.get_site(session=db, user=request.user, site_id=site_id)
         tenants, tenant_total = service.search_sites(
             session=db,
@@ -91,6 +96,13 @@ class SitesController(Controller):
             checklists=start_choices(db, request.user),
             history=inspections.site_history(session=db, user=request.user, site_id=site.id),
             templates_by_version=inspections.templates_by_version(session=db),
+            open_items=rect_queries.rows_by_ids(
+                session=db,
+                user=request.user,
+                ids=[i.id for i in rectifications.site_items(session=db, site_id=site.id)],
+            ),
+            closed_out=rectifications.site_closed_out(session=db, site_id=site.id),
+            today=today_in(settings.time_zone),
         )
 
     # --- admin ------------------------------------------------------------------------

@@ -1,0 +1,48 @@
+"""A small server-rendered SVG chart: open and overdue items per day (no JavaScript library)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from markupsafe import Markup, escape
+
+from inspect_app.i18n import gettext as _
+
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 360, 180, 34, 22, 10
+
+
+def svg(series: list[tuple[date, int, int]]) -> Markup:
+    """Two polylines (open, overdue) over the days of `series`, with a y axis and a legend."""
+    if not series:
+        return Markup("")
+    top = max(1, max(o for _d, o, _od in series))
+    inner_w, inner_h = WIDTH - PAD_LEFT - 6, HEIGHT - PAD_BOTTOM - PAD_TOP
+    step = inner_w / max(1, len(series) - 1)
+
+    def point(i: int, value: int) -> str:
+        return f"{PAD_LEFT + i * step:.1f},{PAD_TOP + inner_h - inner_h * value / top:.1f}"
+
+    open_pts = " ".join(point(i, o) for i, (_d, o, _od) in enumerate(series))
+    late_pts = " ".join(point(i, od) for i, (_d, _o, od) in enumerate(series))
+    first, last = series[0][0], series[-1][0]
+    label = _(
+        "Open and overdue items per day, %(first)s to %(last)s",
+        first=first.isoformat(),
+        last=last.isoformat(),
+    )
+    parts = [
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" class="chart" '
+        f'aria-label="{escape(label)}">',
+        f"<title>{escape(label)}</title>",
+        f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + inner_h}" x2="{WIDTH - 6}" '
+        f'y2="{PAD_TOP + inner_h}" class="axis"/>',
+        f'<text x="{PAD_LEFT - 4}" y="{PAD_TOP + 8}" class="tick" text-anchor="end">{top}</text>',
+        f'<text x="{PAD_LEFT - 4}" y="{PAD_TOP + inner_h}" class="tick" text-anchor="end">0</text>',
+        f'<text x="{PAD_LEFT}" y="{HEIGHT - 4}" class="tick">{first:%m-%d}</text>',
+        f'<text x="{WIDTH - 6}" y="{HEIGHT - 4}" class="tick" '
+        f'text-anchor="end">{last:%m-%d}</text>',
+        f'<polyline points="{open_pts}" class="line-open"/>',
+        f'<polyline points="{late_pts}" class="line-overdue"/>',
+        "</svg>",
+    ]
+    return Markup("".join(parts))  # noqa: S704 (numbers and escaped text only)

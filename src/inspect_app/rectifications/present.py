@@ -1,0 +1,154 @@
+"""Turn rectification rows into API shapes and page links (shared by the API and the pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlmodel import Session
+
+from inspect_app.auth.service import CurrentUser
+from inspect_app.errors import Invalid
+from inspect_app.i18n import gettext as _
+from inspect_app.inspections.api import photo_out
+from inspect_app.inspections.service import blobs_for
+from inspect_app.models import Inspection
+from inspect_app.rectifications import queries, service
+from inspect_app.rectifications.schemas import (
+    BoardOut,
+    CountOut,
+    DayOut,
+    EventOut,
+    RectificationDetail,
+    RectificationOut,
+)
+
+INT_FIELDS = ("site_id", "team_id", "overdue_min", "overdue_max")
+DATE_FIELDS = ("deadline_from", "deadline_to")
+TEXT_FIELDS = ("status", "site_kind", "template", "item", "severity", "sort")
+
+
+def parse_filter(query: Mapping[str, str]) -> queries.ItemFilter:
+    """The list's filter from a query string; a bad number or date is a 400 naming the field."""
+    values: dict = {}
+    errors: dict[str, str] = {}
+    for name in INT_FIELDS:
+        raw = (query.get(name) or "").strip()
+        if raw:
+            if raw.isdigit():
+                values[name] = int(raw)
+            else:
+                errors[name] = _("Not a whole number.")
+    for name in DATE_FIELDS:
+        raw = (query.get(name) or "").strip()
+        if raw:
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = _("Enter a date.")
+    for name in TEXT_FIELDS:
+        raw = (query.get(name) or "").strip()
+        if raw:
+            values[name] = raw[:40]
+    values["overdue"] = (query.get("overdue") or "").lower() in ("1", "true", "yes", "on")
+    if errors:
+        raise Invalid(_("Some filters are not valid."), fields=errors)
+    return queries.ItemFilter(**values)
+
+
+def row_out(row: queries.Row, today: date) -> RectificationOut:
+    item = row.item
+    return RectificationOut(
+        id=item.id,
+        site_id=row.site.id,
+        site_name_zh=row.site.name_zh,
+        site_name_en=row.site.name_en,
+        template_code=row.template_code,
+        item_code=item.item_code,
+        text_zh=row.text_zh,
+        text_en=row.text_en,
+        severity=item.severity,
+        status=item.status,
+        deadline=item.deadline,
+        overdue=service.is_overdue(item, today),
+        days_left=service.days_left(item, today),
+        created_at=item.created_at,
+        resolved_at=item.resolved_at,
+    )
+
+
+def detail_out(
+    *, session: Session, user: CurrentUser, row: queries.Row, today: date
+) -> RectificationDetail:
+    photos = service.photos_of(session=session, item=row.item)
+    blobs = {b.sha256: b for b in blobs_for(session=session, photos=photos)}
+
+    def out(group: str) -> list:
+        return [photo_out(p, blobs[p.sha256], staff=user.is_staff) for p in photos.get(group, [])]
+
+    inspection = session.get(Inspection, row.item.inspection_id)
+    return RectificationDetail(
+        **row_out(row, today).model_dump(exclude={"inspection_uuid"}),
+        inspection_uuid=inspection.uuid if inspection else None,
+        guidance_zh=row.guidance_zh,
+        guidance_en=row.guidance_en,
+        finding_photos=out("finding"),
+        events=[
+            EventOut(
+                **e.model_dump(exclude={"rectification_id", "request_id"}), photos=out(str(e.id))
+            )
+            for e in service.events(session=session, item=row.item)
+        ],
+    )
+
+
+def find_row(*, session: Session, user: CurrentUser, item_id: int, today: date) -> queries.Row:
+    """The list row of one visible item (404 when not visible)."""
+    service.get_rectification(session=session, user=user, item_id=item_id)
+    rows = queries.rows_by_ids(session=session, user=user, ids=[item_id])
+    return rows[0]
+
+
+def board_out(board: queries.Board) -> BoardOut:
+    link = "/rectifications?overdue=true&status=active"
+    return BoardOut(
+        active=board.active,
+        overdue=board.overdue,
+        by_team=[
+            CountOut(
+                key=str(t or ""),
+                label_zh=zh or _("No team"),
+                label_en=en or _("No team"),
+                count=n,
+                link=f"{link}&team_id={t}" if t else link,
+            )
+            for t, zh, en, n in board.by_team
+        ],
+        by_site=[
+            CountOut(
+                key=str(s), label_zh=zh, label_en=en or zh, count=n, link=f"{link}&site_id={s}"
+            )
+            for s, zh, en, n in board.by_site
+        ],
+        by_item=[
+            CountOut(
+                key=f"{t}/{c}",
+                label_zh=zh,
+                label_en=en,
+                count=n,
+                link=f"{link}&template={t}&item={c}",
+            )
+            for t, c, zh, en, n in board.by_item
+        ],
+        by_age=[
+            CountOut(
+                key=label,
+                label_zh=label,
+                label_en=label,
+                count=n,
+                link=f"{link}&overdue_min={low}" + (f"&overdue_max={high}" if high else ""),
+            )
+            for label, low, high, n in board.by_age
+        ],
+        last_30_days=[DayOut(day=d, open=o, overdue=od) for d, o, od in board.series],
+    )

@@ -1,0 +1,352 @@
+"""Rectification items from "open" to "closed": every change an append-only event, every
+illegal transition a 409, every state change idempotent under a client request id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from inspect_app.auth.service import CurrentUser
+from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.models import (
+    EventKind,
+    FollowUpVisit,
+    Photo,
+    Rectification,
+    RectificationEvent,
+    RectificationStatus,
+    Role,
+    Site,
+    utcnow,
+)
+from inspect_app.sites.service import get_site, site_scope
+
+Status = RectificationStatus
+ACTIVE = (Status.open, Status.fix_reported)
+
+
+def is_overdue(item: Rectification, today: date) -> bool:
+    """Not closed (or cancelled), and its deadline is before today in the office's time zone."""
+    return item.status in ACTIVE and item.deadline < today
+
+
+def days_left(item: Rectification, today: date) -> int:
+    """Positive: days until the deadline; negative: days overdue."""
+    return (item.deadline - today).days
+
+
+def get_rectification(*, session: Session, user: CurrentUser, item_id: int) -> Rectification:
+    """The item if its site is visible to this user; otherwise 404."""
+    item = session.exec(
+        select(Rectification)
+        .join(Site, Site.id == Rectification.site_id)
+        .where(Rectification.id == item_id, *site_scope(user))
+    ).first()
+    if item is None:
+        raise NotFound(_("This rectification item does not exist or is not visible to you."))
+    return item
+
+
+def events(*, session: Session, item: Rectification) -> list[RectificationEvent]:
+    return list(
+        session.exec(
+            select(RectificationEvent)
+            .where(RectificationEvent.rectification_id == item.id)
+            .order_by(RectificationEvent.at, RectificationEvent.id)
+        )
+    )
+
+
+def photos_of(*, session: Session, item: Rectification) -> dict[str, list[Photo]]:
+    """The finding's photos ('finding') and each event's photos (by event id as text)."""
+    out: dict[str, list[Photo]] = {
+        "finding": list(
+            session.exec(
+                select(Photo)
+                .where(Photo.inspection_id == item.inspection_id, Photo.item_code == item.item_code)
+                .order_by(Photo.created_at)
+            )
+        )
+    }
+    for photo in session.exec(
+        select(Photo)
+        .where(Photo.rectification_id == item.id, Photo.event_id.is_not(None))
+        .order_by(Photo.created_at)
+    ):
+        out.setdefault(str(photo.event_id), []).append(photo)
+    return out
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a client asks for; `request_id` makes a replay return the first answer."""
+
+    note: str = ""
+    photo_uuids: tuple[str, ...] = ()
+    new_deadline: date | None = None
+    request_id: str | None = None
+    visit_id: int | None = None
+
+
+def _replayed(
+    session: Session, item: Rectification, kind: EventKind, request_id: str | None
+) -> bool:
+    if not request_id:
+        return False
+    seen = session.exec(
+        select(RectificationEvent).where(RectificationEvent.request_id == request_id)
+    ).first()
+    if seen is None:
+        return False
+    if seen.rectification_id != item.id or seen.kind != kind:
+        raise Conflict(_("This request id was already used for a different change."))
+    return True
+
+
+def _refuse(item: Rectification, action: str) -> Conflict:
+    return Conflict(
+        _(
+            "This item is %(status)s; it cannot be %(action)s now.",
+            status=status_label(item.status),
+            action=action,
+        )
+    )
+
+
+def status_label(status: RectificationStatus) -> str:
+    return {
+        Status.open: _("open"),
+        Status.fix_reported: _("reported fixed"),
+        Status.closed: _("closed"),
+        Status.cancelled: _("cancelled"),
+    }[status]
+
+
+def _attach_photos(
+    session: Session, item: Rectification, user: CurrentUser, uuids: tuple[str, ...]
+) -> list[Photo]:
+    """Photos uploaded for this item by this user and not yet part of an event."""
+    if not uuids:
+        return []
+    photos = list(session.exec(select(Photo).where(Photo.uuid.in_(uuids))))
+    if len(photos) != len(set(uuids)) or any(
+        p.rectification_id != item.id or p.uploaded_by != user.id or p.event_id is not None
+        for p in photos
+    ):
+        raise Invalid(
+            _("Some photos were not uploaded for this item."),
+            fields={"photo_ids": _("Upload the photos for this item first.")},
+        )
+    return photos
+
+
+def _record(
+    session: Session,
+    item: Rectification,
+    user: CurrentUser,
+    kind: EventKind,
+    to_status: RectificationStatus,
+    change: Change,
+    photos: list[Photo],
+    new_deadline: date | None = None,
+) -> Rectification:
+    event = RectificationEvent(
+        rectification_id=item.id,
+        kind=kind,
+        actor_id=user.id,
+        from_status=item.status,
+        to_status=to_status,
+        note=change.note.strip()[:2000],
+        old_deadline=item.deadline,
+        new_deadline=new_deadline,
+        visit_id=change.visit_id,
+        request_id=change.request_id,
+    )
+    session.add(event)
+    session.flush()
+    for photo in photos:
+        photo.event_id = event.id
+        session.add(photo)
+    item.status = to_status
+    if new_deadline is not None:
+        item.deadline = new_deadline
+    item.updated_at = event.at
+    if to_status in (Status.closed, Status.cancelled):
+        item.resolved_at = event.at
+    session.add(item)
+    session.flush()
+    return item
+
+
+def record_creation(*, session: Session, item: Rectification, actor_id: int) -> None:
+    """The first event of an item, written when its inspection is submitted."""
+    session.add(
+        RectificationEvent(
+            rectification_id=item.id,
+            kind=EventKind.created,
+            actor_id=actor_id,
+            from_status=None,
+            to_status=Status.open,
+            new_deadline=item.deadline,
+        )
+    )
+
+
+def report_fixed(
+    *, session: Session, user: CurrentUser, item_id: int, change: Change
+) -> Rectification:
+    """The owner says it is fixed, with a note and at least one photo of the fix."""
+    item = get_rectification(session=session, user=user, item_id=item_id)
+    if _replayed(session, item, EventKind.fix_reported, change.request_id):
+        return item
+    if user.role != Role.owner:
+        raise Forbidden(_("Only the business reports its own fixes."))
+    if item.status != Status.open:
+        raise _refuse(item, _("reported fixed"))
+    photos = _attach_photos(session, item, user, change.photo_uuids)
+    if not photos:
+        raise Invalid(
+            _("Add at least one photo of the fix."),
+            fields={"photo_ids": _("Add at least one photo of the fix.")},
+        )
+    return _record(session, item, user, EventKind.fix_reported, Status.fix_reported, change, photos)
+
+
+def verify(
+    *, session: Session, user: CurrentUser, item_id: int, outcome: str, change: Change, today: date
+) -> Rectification:
+    """On a follow-up visit: closed (an 'after' photo required) or not fixed (back to open)."""
+    item = get_rectification(session=session, user=user, item_id=item_id)
+    kind = {"closed": EventKind.verified_closed, "not_fixed": EventKind.verified_not_fixed}.get(
+        outcome
+    )
+    if kind is None:
+        raise Invalid(
+            _("The outcome is closed or not_fixed."), fields={"outcome": _("Choose an outcome.")}
+        )
+    if _replayed(session, item, kind, change.request_id):
+        return item
+    if user.role != Role.inspector:
+        raise Forbidden(_("Only inspectors verify items on a follow-up visit."))
+    if item.status not in ACTIVE:
+        raise _refuse(item, _("verified"))
+    photos = _attach_photos(session, item, user, change.photo_uuids)
+    if kind == EventKind.verified_closed:
+        if not photos:
+            raise Invalid(
+                _("Add an 'after' photo before closing the item."),
+                fields={"photo_ids": _("Add an 'after' photo before closing the item.")},
+            )
+        return _record(session, item, user, kind, Status.closed, change, photos)
+    if change.new_deadline is not None and change.new_deadline < today:
+        raise Invalid(
+            _("The new deadline is in the past."),
+            fields={"new_deadline": _("Choose a later date.")},
+        )
+    return _record(session, item, user, kind, Status.open, change, photos, change.new_deadline)
+
+
+def extend(
+    *, session: Session, user: CurrentUser, item_id: int, change: Change, today: date
+) -> Rectification:
+    """A supervisor moves the deadline later; the reason is required."""
+    item = get_rectification(session=session, user=user, item_id=item_id)
+    if _replayed(session, item, EventKind.extended, change.request_id):
+        return item
+    _require_supervisor(user)
+    if item.status not in ACTIVE:
+        raise _refuse(item, _("extended"))
+    errors = _reason_errors(change)
+    if change.new_deadline is None or change.new_deadline < max(today, item.deadline):
+        errors["new_deadline"] = _("Choose a date after the current deadline.")
+    if errors:
+        raise Invalid(_("Some fields need attention."), fields=errors)
+    return _record(
+        session, item, user, EventKind.extended, item.status, change, [], change.new_deadline
+    )
+
+
+def cancel(*, session: Session, user: CurrentUser, item_id: int, change: Change) -> Rectification:
+    """A supervisor cancels an item raised in error; the reason is required."""
+    item = get_rectification(session=session, user=user, item_id=item_id)
+    if _replayed(session, item, EventKind.cancelled, change.request_id):
+        return item
+    _require_supervisor(user)
+    if item.status not in ACTIVE:
+        raise _refuse(item, _("cancelled"))
+    errors = _reason_errors(change)
+    if errors:
+        raise Invalid(_("Some fields need attention."), fields=errors)
+    return _record(session, item, user, EventKind.cancelled, Status.cancelled, change, [])
+
+
+def _require_supervisor(user: CurrentUser) -> None:
+    if user.role not in (Role.supervisor, Role.admin):
+        raise Forbidden(_("Only a supervisor may extend or cancel items."))
+
+
+def _reason_errors(change: Change) -> dict[str, str]:
+    return {} if change.note.strip() else {"reason": _("Give a reason.")}
+
+
+# --- follow-up visits -----------------------------------------------------------------------
+
+
+def start_visit(*, session: Session, user: CurrentUser, site_id: int, uuid: str) -> FollowUpVisit:
+    if user.role != Role.inspector:
+        raise Forbidden(_("Only inspectors make follow-up visits."))
+    site = get_site(session=session, user=user, site_id=site_id)
+    existing = session.exec(select(FollowUpVisit).where(FollowUpVisit.uuid == uuid)).first()
+    if existing is not None:
+        if existing.site_id != site.id or existing.inspector_id != user.id:
+            raise Conflict(_("This visit id is already used for another site."))
+        return existing
+    visit = FollowUpVisit(uuid=uuid, site_id=site.id, inspector_id=user.id, started_at=utcnow())
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def get_visit(*, session: Session, user: CurrentUser, uuid: str) -> FollowUpVisit:
+    visit = session.exec(
+        select(FollowUpVisit)
+        .join(Site, Site.id == FollowUpVisit.site_id)
+        .where(FollowUpVisit.uuid == uuid, *site_scope(user))
+    ).first()
+    if visit is None:
+        raise NotFound(_("This visit does not exist or is not visible to you."))
+    return visit
+
+
+def site_items(*, session: Session, site_id: int, active_only: bool = True) -> list[Rectification]:
+    stmt = select(Rectification).where(Rectification.site_id == site_id)
+    if active_only:
+        stmt = stmt.where(Rectification.status.in_(ACTIVE))
+    return list(session.exec(stmt.order_by(Rectification.deadline, Rectification.id)))
+
+
+def site_closed_out(*, session: Session, site_id: int) -> bool | None:
+    """True when the site had items and none remains open; None when it never had any."""
+    statuses = set(
+        session.exec(select(Rectification.status).where(Rectification.site_id == site_id))
+    )
+    if not statuses:
+        return None
+    return not statuses & set(ACTIVE)
+
+
+def require_photo_slot(*, user: CurrentUser, item: Rectification) -> None:
+    """Owners add photos of a fix to an open item; inspectors add 'after' photos on a visit."""
+    if user.role == Role.owner and item.status == Status.open:
+        return
+    if user.role == Role.inspector and item.status in ACTIVE:
+        return
+    if user.role in (Role.owner, Role.inspector):
+        raise _refuse(item, _("given photos"))
+    raise Forbidden(_("Only the business and inspectors add photos to an item."))

@@ -1,0 +1,307 @@
+"""Rectification pages: the list (with exports), an item with its history and actions, the
+follow-up visit, the overdue board and the printable notice."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Response, Template
+
+from inspect_app.auth.guards import require_login, require_roles
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import AppError, Invalid
+from inspect_app.i18n import gettext as _
+from inspect_app.inspections import service as inspections
+from inspect_app.inspections.api import check_uuid
+from inspect_app.models import Role, Severity, Site, SiteKind
+from inspect_app.rectifications import chart, export, present, queries, service
+from inspect_app.sites.service import visible_teams
+from inspect_app.timezone import today_in
+from inspect_app.web import render
+
+PAGE_SIZE = 30
+EXPORT_LIMIT = 50_000
+
+
+def _change(data: dict[str, str], visit_id: int | None = None) -> service.Change:
+    raw_deadline = (data.get("new_deadline") or "").strip()
+    try:
+        deadline = inspections.parse_deadline(raw_deadline or None, "new_deadline")
+    except Invalid:
+        raise Invalid(_("Enter a date."), fields={"new_deadline": _("Enter a date.")}) from None
+    photos = tuple(p for p in (data.get("photo_ids") or "").split(",") if p.strip())
+    return service.Change(
+        note=data.get("note") or data.get("reason") or "",
+        photo_uuids=photos,
+        new_deadline=deadline,
+        request_id=data.get("request_id") or None,
+        visit_id=visit_id,
+    )
+
+
+class RectificationsController(Controller):
+    path = "/rectifications"
+    guards = [require_login]
+
+    def _list_context(self, request, db, settings) -> dict:
+        f = present.parse_filter(request.query_params)
+        page = (
+            max(1, int(request.query_params.get("page", "1") or 1))
+            if (request.query_params.get("page", "1") or "1").isdigit()
+            else 1
+        )
+        today = today_in(settings.time_zone)
+        rows, total = queries.list_items(
+            session=db,
+            user=request.user,
+            f=f,
+            today=today,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        return {
+            "rows": rows,
+            "total": total,
+            "f": f,
+            "page": page,
+            "today": today,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "teams": visible_teams(session=db, user=request.user),
+            "kinds": list(SiteKind),
+            "severities": list(Severity),
+            "statuses": ["active", *[s.value for s in service.Status]],
+        }
+
+    @get("/", sync_to_thread=True)
+    def list_page(self, request: Request, db: DbSession, settings: AppSettings) -> Template:
+        """Filter, sort and page through items; htmx swaps only the results."""
+        return render(
+            request,
+            "rectifications/list.html",
+            fragment="rectifications/_results.html",
+            **self._list_context(request, db, settings),
+        )
+
+    @get("/export.{fmt:str}", sync_to_thread=True)
+    def export_rows(
+        self, request: Request, db: DbSession, settings: AppSettings, fmt: FromPath[str]
+    ) -> Response:
+        """CSV or XLSX of every row the current filter selects."""
+        if fmt not in ("csv", "xlsx"):
+            raise Invalid(_("Exports are csv or xlsx."))
+        f = present.parse_filter(request.query_params)
+        today = today_in(settings.time_zone)
+        rows, _total = queries.list_items(
+            session=db, user=request.user, f=f, today=today, limit=EXPORT_LIMIT
+        )
+        name = f"rectifications-{today.isoformat()}.{fmt}"
+        if fmt == "csv":
+            body, media = export.to_csv(rows, today), "text/csv; charset=utf-8"
+        else:
+            body = export.to_xlsx(rows, today)
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @get("/{item_id:int}", sync_to_thread=True)
+    def item_page(
+        self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[int]
+    ) -> Template:
+        return self._item(request, db, settings, item_id)
+
+    def _item(self, request, db, settings, item_id, *, errors=None, status=200) -> Template:
+        today = today_in(settings.time_zone)
+        row = present.find_row(session=db, user=request.user, item_id=item_id, today=today)
+        return render(
+            request,
+            "rectifications/item.html",
+            row=row,
+            today=today,
+            errors=errors or {},
+            events=service.events(session=db, item=row.item),
+            photos=service.photos_of(session=db, item=row.item),
+            overdue=service.is_overdue(row.item, today),
+            days=service.days_left(row.item, today),
+            visit_uuid=request.query_params.get("visit", ""),
+            form_token=str(uuidlib.uuid4()),
+            status_code=status,
+        )
+
+    def _act(self, request, db, settings, item_id, action, data) -> Template | Redirect:
+        try:
+            action()
+        except (Invalid, AppError) as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            db.rollback()
+            return self._item(
+                request,
+                db,
+                settings,
+                item_id,
+                errors={"form": exc.message, **exc.fields},
+                status=exc.status_code,
+            )
+        back = data.get("next") or f"/rectifications/{item_id}"
+        return Redirect(
+            back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
+        )
+
+    @post("/{item_id:int}/report-fixed", sync_to_thread=True, status_code=303)
+    def report_fixed(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        item_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        return self._act(
+            request,
+            db,
+            settings,
+            item_id,
+            lambda: service.report_fixed(
+                session=db, user=request.user, item_id=item_id, change=_change(data)
+            ),
+            data,
+        )
+
+    @post("/{item_id:int}/verify", sync_to_thread=True, status_code=303)
+    def verify(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        item_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        def act():
+            visit_id = None
+            if data.get("visit_uuid"):
+                visit_id = service.get_visit(
+                    session=db, user=request.user, uuid=check_uuid(data["visit_uuid"])
+                ).id
+            service.verify(
+                session=db,
+                user=request.user,
+                item_id=item_id,
+                outcome=data.get("outcome", ""),
+                change=_change(data, visit_id),
+                today=today_in(settings.time_zone),
+            )
+
+        return self._act(request, db, settings, item_id, act, data)
+
+    @post("/{item_id:int}/extend", sync_to_thread=True, status_code=303)
+    def extend(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        item_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        return self._act(
+            request,
+            db,
+            settings,
+            item_id,
+            lambda: service.extend(
+                session=db,
+                user=request.user,
+                item_id=item_id,
+                change=_change(data),
+                today=today_in(settings.time_zone),
+            ),
+            data,
+        )
+
+    @post("/{item_id:int}/cancel", sync_to_thread=True, status_code=303)
+    def cancel(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        item_id: FromPath[int],
+        data: URLEncodedBody[dict[str, str]],
+    ) -> Template | Redirect:
+        return self._act(
+            request,
+            db,
+            settings,
+            item_id,
+            lambda: service.cancel(
+                session=db, user=request.user, item_id=item_id, change=_change(data)
+            ),
+            data,
+        )
+
+
+class VisitsController(Controller):
+    """A follow-up visit (复查): the site's open items and earlier photos, one verdict each."""
+
+    path = "/visits"
+    guards = [require_roles(Role.inspector)]
+
+    @post("/new", sync_to_thread=True, status_code=303)
+    def start(
+        self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
+    ) -> Redirect:
+        site_raw = data.get("site_id", "")
+        if not site_raw.isdigit():
+            raise Invalid(_("Choose a site."))
+        visit = service.start_visit(
+            session=db, user=request.user, site_id=int(site_raw), uuid=str(uuidlib.uuid4())
+        )
+        return Redirect(f"/visits/{visit.uuid}", status_code=303)
+
+    @get("/{uuid:str}", sync_to_thread=True)
+    def show(
+        self, request: Request, db: DbSession, settings: AppSettings, uuid: FromPath[str]
+    ) -> Template:
+        visit = service.get_visit(session=db, user=request.user, uuid=check_uuid(uuid))
+        today = today_in(settings.time_zone)
+        items = service.site_items(session=db, site_id=visit.site_id)
+        rows = queries.rows_by_ids(session=db, user=request.user, ids=[i.id for i in items])
+        return render(
+            request,
+            "rectifications/visit.html",
+            visit=visit,
+            site=db.get(Site, visit.site_id),
+            rows=sorted(rows, key=lambda r: r.item.deadline),
+            today=today,
+            photos={r.item.id: service.photos_of(session=db, item=r.item) for r in rows},
+            closed_out=service.site_closed_out(session=db, site_id=visit.site_id),
+        )
+
+
+@get("/dashboard", guards=[require_roles(Role.admin, Role.supervisor)], sync_to_thread=True)
+def dashboard(request: Request, db: DbSession, settings: AppSettings) -> Template:
+    """The supervisors' overdue board."""
+    today = today_in(settings.time_zone)
+    data = queries.board(session=db, user=request.user, today=today, time_zone=settings.time_zone)
+    return render(
+        request,
+        "rectifications/board.html",
+        board=present.board_out(data),
+        chart=chart.svg(data.series),
+        today=today,
+    )
+
+
+@get("/inspections/{uuid:str}/notice", guards=[require_login], sync_to_thread=True)
+def notice(request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
+    """The printable rectification notice (整改通知书) handed to the business."""
+    inspection = inspections.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+    inspections.require_readable(inspection, request.user)
+    return render(
+        request,
+        "rectifications/notice.html",
+        s=inspections.summarise(session=db, inspection=inspection),
+    )

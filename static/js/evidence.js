@@ -1,0 +1,34 @@
+/* Photos of a fix or an 'after' photo: each one is uploaded at once, and its id is added to the
+   form so the report or the verdict carries it. */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("evidence-input") || !input.files.length) return;
+    var form = input.closest("form");
+    var status = form.querySelector(".upload-status");
+    var list = form.querySelector(".thumbs");
+    var files = Array.prototype.slice.call(input.files);
+    window.InspectUploads.sendAll(input.dataset.upload, files, {},
+      function (n, total) { status.textContent = input.dataset.msgUploading + " " + n + "/" + total; },
+      input.dataset.msgFailed
+    ).then(function (results) {
+      var problems = [];
+      results.forEach(function (r, i) {
+        if (!r.ok) { problems.push(r.message); return; }
+        var ids = form.querySelector("input[name=photo_ids]");
+        ids.value = ids.value ? ids.value + "," + r.id : r.id;
+        var li = document.createElement("li");
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(files[i]); img.alt = ""; img.width = 96; img.height = 96;
+        li.appendChild(img); list.appendChild(li);
+      });
+      status.textContent = problems.join(" ");
+      status.classList.toggle("error", problems.length > 0);
+      input.value = "";
+      form.querySelectorAll("[data-needs-photo]").forEach(function (b) {
+        b.disabled = !form.querySelector("input[name=photo_ids]").value;
+      });
+    });
+  });
+})();
