@@ -84,29 +84,15 @@ class RectificationsController(Controller):
             **self._list_context(request, db, settings),
         )
 
-    @get("/export.{fmt:str}", sync_to_thread=True)
-    def export_rows(
-        self, request: Request, db: DbSession, settings: AppSettings, fmt: FromPath[str]
-    ) -> Response:
-        """CSV or XLSX of every row the current filter selects."""
-        if fmt not in ("csv", "xlsx"):
-            raise Invalid(_("Exports are csv or xlsx."))
-        f = present.parse_filter(request.query_params)
-        today = today_in(settings.time_zone)
-        rows, _total = queries.list_items(
-            session=db, user=request.user, f=f, today=today, limit=EXPORT_LIMIT
-        )
-        name = f"rectifications-{today.isoformat()}.{fmt}"
-        if fmt == "csv":
-            body, media = export.to_csv(rows, today), "text/csv; charset=utf-8"
-        else:
-            body = export.to_xlsx(rows, today)
-            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(
-            body,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    @get("/export.csv", sync_to_thread=True)
+    def export_csv(self, request: Request, db: DbSession, settings: AppSettings) -> Response:
+        """CSV of every row the current filter selects (UTF-8 with BOM, for Excel)."""
+        return _export(request, db, settings, "csv")
+
+    @get("/export.xlsx", sync_to_thread=True)
+    def export_xlsx(self, request: Request, db: DbSession, settings: AppSettings) -> Response:
+        """XLSX of every row the current filter selects."""
+        return _export(request, db, settings, "xlsx")
 
     @get("/{item_id:int}", sync_to_thread=True)
     def item_page(
@@ -241,6 +227,23 @@ class RectificationsController(Controller):
             ),
             data,
         )
+
+
+def _export(request: Request, db, settings, fmt: str) -> Response:
+    f = present.parse_filter(request.query_params)
+    today = today_in(settings.time_zone)
+    rows, _total = queries.list_items(
+        session=db, user=request.user, f=f, today=today, limit=EXPORT_LIMIT
+    )
+    if fmt == "csv":
+        body, media = export.to_csv(rows, today), "text/csv; charset=utf-8"
+    else:
+        body = export.to_xlsx(rows, today)
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    name = f"rectifications-{today.isoformat()}.{fmt}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 class VisitsController(Controller):
