@@ -20,13 +20,17 @@ from inspect_app.settings import Settings
 HTMX_FILE = "js/htmx-2.0.11.min.js"
 
 
+@cache
+def static_url_for(static_dir: Path, path: str) -> str:
+    """A /static URL with a content hash, so browsers may cache it for a year."""
+    file = static_dir / path
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.exists() else "0"
+    return f"/static/{path}?v={digest}"
+
+
 def _static_url_factory(static_dir: Path):
-    @cache
     def static_url(path: str) -> str:
-        """A /static URL with a content hash, so browsers may cache it for a year."""
-        file = static_dir / path
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.exists() else "0"
-        return f"/static/{path}?v={digest}"
+        return static_url_for(static_dir, path)
 
     return static_url
 
@@ -118,3 +122,14 @@ def render(
     """One URL, two renderings: the whole page, or just `fragment` when htmx asks for it."""
     name = fragment if fragment and is_htmx(request) else page
     return Template(name, context=context, status_code=status_code)
+
+
+def form_site_id(data: dict[str, str]) -> int:
+    """The site a 'start' form names; a missing or malformed one is a clear 422."""
+    from inspect_app.errors import Invalid
+    from inspect_app.i18n import gettext as _
+
+    raw = (data.get("site_id") or "").strip()
+    if not raw.isdigit():
+        raise Invalid(_("Choose a site."), fields={"site_id": _("Choose a site.")})
+    return int(raw)
