@@ -11,6 +11,7 @@ from inspect_app.auth.guards import require_login
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.models import Role, Site
 from inspect_app.rectifications import queries
+from inspect_app.rectifications import service as rect_service
 from inspect_app.sites import service as sites
 from inspect_app.timezone import today_in
 from inspect_app.web import render
@@ -23,6 +24,10 @@ def home(request: Request, db: DbSession, settings: AppSettings) -> Template:
     context: dict = {"teams": sites.visible_teams(session=db, user=user), "today": today}
     if user.role == Role.owner:
         context["items"] = queries.owner_items(session=db, user=user, today=today)
+        context["finding_photos"] = {
+            row.item.id: rect_service.photos_of(session=db, item=row.item)["finding"]
+            for row in context["items"]
+        }
     if user.role == Role.inspector:
         context["due"] = queries.inspector_today(session=db, user=user, today=today)
     if user.role in (Role.inspector, Role.owner):
