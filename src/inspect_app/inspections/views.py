@@ -18,7 +18,7 @@ from inspect_app.inspections.api import check_uuid
 from inspect_app.models import InspectionStatus, Role
 from inspect_app.photos import service as photos
 from inspect_app.timezone import today_in
-from inspect_app.web import is_htmx, render
+from inspect_app.web import form_site_id, is_htmx, render
 
 
 def _float(value: str | None) -> float | None:
@@ -71,13 +71,10 @@ class InspectionsController(Controller):
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
         """Start an inspection of a site with a checklist (from the site page)."""
-        site_raw = data.get("site_id", "")
-        if not site_raw.isdigit():
-            raise Invalid(_("Choose a site."))
         inspection = service.start_inspection(
             session=db,
             user=request.user,
-            site_id=int(site_raw),
+            site_id=form_site_id(data),
             template_code=data.get("template_code", ""),
             uuid=str(uuidlib.uuid4()),
         )

@@ -19,7 +19,7 @@ from inspect_app.models import Role, Severity, Site, SiteKind
 from inspect_app.rectifications import chart, export, present, queries, service
 from inspect_app.sites.service import visible_teams
 from inspect_app.timezone import today_in
-from inspect_app.web import render
+from inspect_app.web import form_site_id, render
 
 PAGE_SIZE = 30
 EXPORT_LIMIT = 50_000
@@ -256,11 +256,8 @@ class VisitsController(Controller):
     def start(
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
-        site_raw = data.get("site_id", "")
-        if not site_raw.isdigit():
-            raise Invalid(_("Choose a site."))
         visit = service.start_visit(
-            session=db, user=request.user, site_id=int(site_raw), uuid=str(uuidlib.uuid4())
+            session=db, user=request.user, site_id=form_site_id(data), uuid=str(uuidlib.uuid4())
         )
         return Redirect(f"/visits/{visit.uuid}", status_code=303)
 
