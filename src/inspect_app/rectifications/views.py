@@ -10,6 +10,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from inspect_app.auth.guards import require_login, require_roles
+from inspect_app.auth.views import safe_next
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import AppError, Invalid
 from inspect_app.i18n import gettext as _
@@ -133,10 +134,8 @@ class RectificationsController(Controller):
                 errors={"form": exc.message, **exc.fields},
                 status=exc.status_code,
             )
-        back = data.get("next") or f"/rectifications/{item_id}"
-        return Redirect(
-            back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
-        )
+        target = safe_next(data.get("next") or f"/rectifications/{item_id}")
+        return Redirect(target, status_code=303)
 
     @post("/{item_id:int}/report-fixed", sync_to_thread=True, status_code=303)
     def report_fixed(
