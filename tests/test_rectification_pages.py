@@ -38,6 +38,7 @@ def test_owner_home_lists_overdue_first_with_days(login_as, items):
     order = re.findall(r'href="/rectifications/(\d+)"', my)
     assert order == [str(items[1]), str(items[0])]
     assert "is-late" in my.split(f"/rectifications/{items[0]}", 1)[0]
+    assert my.count("/thumb") == 2  # each item shows the photo of its finding
     assert login_as("owner2").get("/").text.count('href="/rectifications/') == 0
 
 
