@@ -1006,3 +1006,15 @@ def test_owner_of_another_subdistrict_cannot_be_made_a_member(login_as, db, sett
     assert r.status_code == 422 and "Not owner accounts: yxowner" in visible_text(r.text)
     assert owner_names(world, site.id) == {"owner1"}
     assert login_as("yxowner", "longpassword").get(f"/sites/{site.id}").status_code == 404
+
+
+def test_staff_can_list_inactive_sites_others_cannot(login_as, world):
+    site = world.sites(Site.kind == "shop")[0]
+    admin = login_as("admin")
+    fields = {"kind": "shop", "name_zh": site.name_zh, "name_en": site.name_en, "active": ""}
+    assert post_form(admin, f"/sites/{site.id}/edit", fields).status_code == 303
+    assert f'href="/sites/{site.id}"' not in admin.get(f"/sites?q={site.name_zh}").text
+    listed = login_as("supervisor").get(f"/sites?inactive=1&q={site.name_zh}").text
+    assert f'href="/sites/{site.id}"' in listed
+    team_inspector = login_as("inspector1").get("/sites?inactive=1").text
+    assert 'name="inactive"' not in team_inspector  # the filter is for the office only

@@ -40,6 +40,7 @@ class SiteQuery:
     team_id: int | None = None
     parent_id: int | None = None
     include_inactive: bool = False
+    only_inactive: bool = False
     limit: int = 50
     offset: int = 0
 
@@ -65,7 +66,9 @@ def search_sites(
         where.append(Site.team_id == query.team_id)
     if query.parent_id is not None:
         where.append(Site.parent_id == query.parent_id)
-    if not query.include_inactive:
+    if query.only_inactive:
+        where.append(Site.active.is_(False))
+    elif not query.include_inactive:
         where.append(Site.active.is_(True))
     total = session.exec(select(func.count()).select_from(Site).where(*where)).one()
     limit = max(1, min(query.limit, MAX_LIMIT))

@@ -16,7 +16,7 @@ from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
 from inspect_app.inspections.views import start_choices
-from inspect_app.models import Site, SiteKind, Subdistrict, Team
+from inspect_app.models import Role, Site, SiteKind, Subdistrict, Team
 from inspect_app.rectifications import queries as rect_queries
 from inspect_app.rectifications import service as rectifications
 from inspect_app.sites import importer, service
@@ -40,11 +40,15 @@ class SitesController(Controller):
         kind: FromQuery[str] = "",
         team_id: FromQuery[str] = "",
         page: FromQuery[int] = 1,
+        inactive: FromQuery[str] = "",
     ) -> Template:
-        """The list; htmx asks for just the results while the user types."""
+        """The list; htmx asks for just the results while the user types. Staff may list the
+        inactive sites instead (`inactive=1`)."""
         page = max(1, page)
+        only_inactive = inactive == "1" and request.user.role in (Role.admin, Role.supervisor)
         query = service.SiteQuery(
             q=q,
+            only_inactive=only_inactive,
             kind=SiteKind(kind) if kind in SiteKind.__members__ else None,
             team_id=int(team_id) if team_id.isdigit() else None,
             limit=PAGE_SIZE,
@@ -62,6 +66,7 @@ class SitesController(Controller):
             q=q,
             kind=kind,
             team_id=team_id,
+            inactive="1" if only_inactive else "",
             kinds=list(SiteKind),
             teams=service.visible_teams(session=db, user=request.user),
         )
