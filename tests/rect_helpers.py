@@ -52,7 +52,9 @@ def findings(client, api_token, world, site: Site, failed=("F01",), deadline_day
         r = client.put(
             f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
             headers=headers,
-            files={"file": ("f.jpg", io.BytesIO(jpeg()), "image/jpeg")},
+            files={
+                "file": ("f.jpg", io.BytesIO(jpeg((200, 10 * int(code[1:]), 30))), "image/jpeg")
+            },
             data={"item_code": code},
         )
         assert r.status_code == 200, r.text

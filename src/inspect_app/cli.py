@@ -1,4 +1,4 @@
-"""inspect-app serve | db upgrade | demo | create-user | import-sites."""
+"""inspect-app serve | db | demo | create-user | import-sites | check | backup | restore."""
 
 from __future__ import annotations
 
@@ -153,6 +153,45 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_check(_args: argparse.Namespace) -> int:
+    from inspect_app.ops import check
+
+    with _database() as db:
+        report = check(db)
+    print(f"{report.blobs} photos in the database, {report.files} files in storage")
+    for key in report.missing:
+        print(f"missing file: {key}")
+    for key in report.orphans:
+        print(f"file without a record: {key}")
+    print("ok" if report.ok else f"{len(report.missing)} missing, {len(report.orphans)} orphaned")
+    return 0 if report.ok else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from inspect_app.ops import backup
+
+    with _database() as db:
+        manifest = backup(db, Path(args.file))
+    print(
+        f"backed up {sum(manifest['rows'].values())} rows and {manifest['photos']} photos "
+        f"to {args.file}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from inspect_app.ops import RestoreRefused, restore
+
+    with _database() as db:
+        try:
+            manifest = restore(db, Path(args.file))
+        except RestoreRefused as exc:
+            print(f"restore refused: {exc}", file=sys.stderr)
+            return 2
+    print(f"restored {sum(manifest['rows'].values())} rows and {manifest['photos']} photos")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inspect-app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--subdistrict", help="subdistrict code for rows without one")
     imp.set_defaults(func=cmd_import_sites)
+    sub.add_parser("check", help="photo records vs stored files").set_defaults(func=cmd_check)
+    bk = sub.add_parser("backup", help="database and photos into one archive (app may run)")
+    bk.add_argument("file")
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="an archive from `backup` into an empty database")
+    rs.add_argument("file")
+    rs.set_defaults(func=cmd_restore)
     return parser
 
 
