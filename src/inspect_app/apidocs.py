@@ -6,7 +6,9 @@ from html import escape
 from typing import Any
 
 from litestar import Request, Router
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import OpenAPIRenderPlugin
+from pydantic import BaseModel
 
 from inspect_app.auth.guards import require_login
 
@@ -33,3 +35,32 @@ class ApiDocsPlugin(OpenAPIRenderPlugin):
 
 def docs_router() -> Router:
     return Router(path="/schema", route_handlers=[], guards=[require_login])
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+class ErrorBody(BaseModel):
+    """Every API error has this shape."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=ErrorBody, description=description)
+
+
+ERRORS = {
+    400: _error("The request could not be read (malformed JSON, bad query parameter)"),
+    401: _error("Not signed in, or the token is invalid or revoked"),
+    403: _error("Signed in, but this role may not do this (or the CSRF header is missing)"),
+    404: _error("The object does not exist or is not visible to you"),
+    409: _error("Conflicts with what is stored (a replay with other content, an illegal change)"),
+    413: _error("The upload is too large"),
+    415: _error("Not an accepted kind of file or body"),
+    422: _error("Some values are not valid; `fields` says which"),
+    429: _error("Too many failed sign-ins; wait and try again"),
+}

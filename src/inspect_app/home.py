@@ -17,7 +17,7 @@ from inspect_app.timezone import today_in
 from inspect_app.web import render
 
 
-@get("/", guards=[require_login], sync_to_thread=True)
+@get("/", guards=[require_login], sync_to_thread=True, include_in_schema=False)
 def home(request: Request, db: DbSession, settings: AppSettings) -> Template:
     user = request.user
     today = today_in(settings.time_zone)

@@ -28,6 +28,7 @@ def _with_checkbox(data: dict[str, str], name: str) -> dict[str, str]:
 
 
 class AdminUsersController(Controller):
+    include_in_schema = False  # a page, not part of the API
     path = "/admin/users"
     guards = [admin_only]
 
@@ -94,6 +95,7 @@ class AdminUsersController(Controller):
 
 
 class AdminTeamsController(Controller):
+    include_in_schema = False  # a page, not part of the API
     path = "/admin/teams"
     guards = [admin_only]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
+from inspect_app.apidocs import ERRORS
 from inspect_app.auth import service
 from inspect_app.auth.guards import require_login
 from inspect_app.auth.schemas import TokenCreated, TokenPublic, TokenRequest, UserPublic
@@ -35,7 +36,7 @@ class AuthApiController(Controller):
     path = "/api/v1"
     tags = ["auth"]
 
-    @post("/auth/token", sync_to_thread=True, status_code=201)
+    @post("/auth/token", responses=ERRORS, sync_to_thread=True, status_code=201)
     def create_token(
         self, request: Request, db: DbSession, settings: AppSettings, data: JSONBody[TokenRequest]
     ) -> TokenCreated:
@@ -62,12 +63,12 @@ class AuthApiController(Controller):
         current = service.load_current_user(session=db, user=user, token_id=token.id)
         return TokenCreated(token=raw, token_id=token.id, user=user_public(current))
 
-    @get("/me", guards=[require_login], sync_to_thread=False)
+    @get("/me", responses=ERRORS, guards=[require_login], sync_to_thread=False)
     def me(self, request: Request) -> UserPublic:
         """The signed-in user, with their teams and owned sites."""
         return user_public(request.user)
 
-    @get("/auth/tokens", guards=[require_login], sync_to_thread=True)
+    @get("/auth/tokens", responses=ERRORS, guards=[require_login], sync_to_thread=True)
     def list_tokens(self, request: Request, db: DbSession) -> list[TokenPublic]:
         """The caller's live API tokens."""
         return [
@@ -81,7 +82,9 @@ class AuthApiController(Controller):
             for t in service.list_api_tokens(session=db, user_id=request.user.id)
         ]
 
-    @delete("/auth/tokens/{token_id:int}", guards=[require_login], sync_to_thread=True)
+    @delete(
+        "/auth/tokens/{token_id:int}", responses=ERRORS, guards=[require_login], sync_to_thread=True
+    )
     def revoke_token(self, request: Request, db: DbSession, token_id: FromPath[int]) -> None:
         """Revoke one of the caller's tokens (the one in use, too)."""
         if not service.revoke_api_token(session=db, user_id=request.user.id, token_id=token_id):

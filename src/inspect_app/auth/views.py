@@ -40,6 +40,8 @@ def session_cookie(raw: str) -> Cookie:
 
 
 class LoginController(Controller):
+    include_in_schema = False  # a page, not part of the API
+
     @get("/login", sync_to_thread=False)
     def login_form(self, request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
         if request.user is not None:
@@ -105,7 +107,7 @@ class LoginController(Controller):
         )
 
 
-@post("/locale", sync_to_thread=False, status_code=303)
+@post("/locale", sync_to_thread=False, status_code=303, include_in_schema=False)
 def set_locale(request: Request, data: URLEncodedBody[dict[str, str]]) -> Redirect:
     """The language switch; the choice lives in a cookie, so it works before sign-in too."""
     chosen = i18n.normalize(data.get("locale")) or "zh_CN"
@@ -124,6 +126,7 @@ def set_locale(request: Request, data: URLEncodedBody[dict[str, str]]) -> Redire
 class AccountController(Controller):
     """A signed-in user's own sessions and API tokens."""
 
+    include_in_schema = False  # a page, not part of the API
     path = "/account"
     guards = [require_login]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 
+from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.checklists import service
 from inspect_app.deps import DbSession
@@ -26,7 +27,7 @@ class TemplatesApiController(Controller):
     guards = [require_login]
     tags = ["checklists"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", responses=ERRORS, sync_to_thread=True)
     def list_templates(self, db: DbSession) -> list[TemplateSummaryOut]:
         """Every checklist with its current published version number."""
         return [
@@ -39,7 +40,7 @@ class TemplatesApiController(Controller):
             for v in service.list_published(session=db)
         ]
 
-    @get("/{code:str}", sync_to_thread=True)
+    @get("/{code:str}", responses=ERRORS, sync_to_thread=True)
     def get_template(
         self, db: DbSession, code: FromPath[str], version: FromQuery[int | None] = None
     ) -> TemplateOut:

@@ -23,6 +23,7 @@ MAX_JSON_BYTES = 1024 * 1024
 
 
 class ChecklistsAdminController(Controller):
+    include_in_schema = False  # a page, not part of the API
     path = "/admin/checklists"
     guards = [admin_only]
 

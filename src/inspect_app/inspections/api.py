@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, put
 from litestar.params import FromPath, JSONBody
 from sqlmodel import Session
 
+from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.auth.service import CurrentUser
 from inspect_app.deps import AppSettings, DbSession
@@ -78,7 +79,7 @@ class InspectionsApiController(Controller):
     guards = [require_login]
     tags = ["inspections"]
 
-    @put("/inspections/{uuid:str}", sync_to_thread=True)
+    @put("/inspections/{uuid:str}", responses=ERRORS, sync_to_thread=True)
     def put_inspection(
         self,
         request: Request,
@@ -98,14 +99,14 @@ class InspectionsApiController(Controller):
         )
         return inspection_out(session=db, user=request.user, inspection=inspection)
 
-    @get("/inspections/{uuid:str}", sync_to_thread=True)
+    @get("/inspections/{uuid:str}", responses=ERRORS, sync_to_thread=True)
     def get_inspection(self, request: Request, db: DbSession, uuid: FromPath[str]) -> InspectionOut:
         """One inspection with its answers and photos."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         service.require_readable(inspection, request.user)
         return inspection_out(session=db, user=request.user, inspection=inspection)
 
-    @get("/sites/{site_id:int}/inspections", sync_to_thread=True)
+    @get("/sites/{site_id:int}/inspections", responses=ERRORS, sync_to_thread=True)
     def site_inspections(
         self, request: Request, db: DbSession, site_id: FromPath[int]
     ) -> list[InspectionOut]:

@@ -29,6 +29,7 @@ def _float(value: str | None) -> float | None:
 
 
 class InspectionsController(Controller):
+    include_in_schema = False  # a page, not part of the API
     path = "/inspections"
     guards = [require_login]
 

@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import File, Response
 
+from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Forbidden, Invalid, NotFound
@@ -31,7 +32,7 @@ class PhotosApiController(Controller):
     guards = [require_login]
     tags = ["photos"]
 
-    @put("/inspections/{uuid:str}/photos/{photo_uuid:str}", **UPLOAD)
+    @put("/inspections/{uuid:str}/photos/{photo_uuid:str}", responses=ERRORS, **UPLOAD)
     async def upload_finding(
         self,
         request: Request,
@@ -56,7 +57,7 @@ class PhotosApiController(Controller):
         slot = service.Slot(item_code="", inspection_id=inspection.id)
         return await _upload(request, db, settings, state, photo_uuid, slot, check)
 
-    @put("/rectifications/{item_id:int}/photos/{photo_uuid:str}", **UPLOAD)
+    @put("/rectifications/{item_id:int}/photos/{photo_uuid:str}", responses=ERRORS, **UPLOAD)
     async def upload_evidence(
         self,
         request: Request,
@@ -77,7 +78,7 @@ class PhotosApiController(Controller):
 
         return await _upload(request, db, settings, state, photo_uuid, slot, check)
 
-    @get("/photos/{uuid:str}/{size:str}", sync_to_thread=True)
+    @get("/photos/{uuid:str}/{size:str}", responses=ERRORS, sync_to_thread=True)
     def serve(
         self,
         request: Request,

@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import Session
 
+from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login, require_roles
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.models import Role
@@ -38,7 +39,7 @@ class RectificationsApiController(Controller):
     guards = [require_login]
     tags = ["rectifications"]
 
-    @get("/rectifications", sync_to_thread=True)
+    @get("/rectifications", responses=ERRORS, sync_to_thread=True)
     def list_items(
         self,
         request: Request,
@@ -70,14 +71,19 @@ class RectificationsApiController(Controller):
             items=[present.row_out(r, today) for r in rows], total=total, limit=limit, offset=offset
         )
 
-    @get("/rectifications/{item_id:int}", sync_to_thread=True)
+    @get("/rectifications/{item_id:int}", responses=ERRORS, sync_to_thread=True)
     def get_item(
         self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[int]
     ) -> RectificationDetail:
         """One item with its finding photos and its whole history."""
         return _detail(db, request, settings, item_id)
 
-    @post("/rectifications/{item_id:int}/report-fixed", sync_to_thread=True, status_code=200)
+    @post(
+        "/rectifications/{item_id:int}/report-fixed",
+        responses=ERRORS,
+        sync_to_thread=True,
+        status_code=200,
+    )
     def report_fixed(
         self,
         request: Request,
@@ -93,7 +99,12 @@ class RectificationsApiController(Controller):
         service.report_fixed(session=db, user=request.user, item_id=item_id, change=change)
         return _detail(db, request, settings, item_id)
 
-    @post("/rectifications/{item_id:int}/verify", sync_to_thread=True, status_code=200)
+    @post(
+        "/rectifications/{item_id:int}/verify",
+        responses=ERRORS,
+        sync_to_thread=True,
+        status_code=200,
+    )
     def verify(
         self,
         request: Request,
@@ -123,7 +134,12 @@ class RectificationsApiController(Controller):
         )
         return _detail(db, request, settings, item_id)
 
-    @post("/rectifications/{item_id:int}/extend", sync_to_thread=True, status_code=200)
+    @post(
+        "/rectifications/{item_id:int}/extend",
+        responses=ERRORS,
+        sync_to_thread=True,
+        status_code=200,
+    )
     def extend(
         self,
         request: Request,
@@ -145,7 +161,12 @@ class RectificationsApiController(Controller):
         )
         return _detail(db, request, settings, item_id)
 
-    @post("/rectifications/{item_id:int}/cancel", sync_to_thread=True, status_code=200)
+    @post(
+        "/rectifications/{item_id:int}/cancel",
+        responses=ERRORS,
+        sync_to_thread=True,
+        status_code=200,
+    )
     def cancel(
         self,
         request: Request,
@@ -161,6 +182,7 @@ class RectificationsApiController(Controller):
 
     @get(
         "/dashboard/overdue",
+        responses=ERRORS,
         sync_to_thread=True,
         guards=[require_roles(Role.admin, Role.supervisor)],
     )

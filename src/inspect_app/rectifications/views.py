@@ -43,6 +43,7 @@ def _change(data: dict[str, str], visit_id: int | None = None) -> service.Change
 
 
 class RectificationsController(Controller):
+    include_in_schema = False  # a page, not part of the API
     path = "/rectifications"
     guards = [require_login]
 
@@ -248,6 +249,7 @@ def _export(request: Request, db, settings, fmt: str) -> Response:
 class VisitsController(Controller):
     """A follow-up visit (复查): the site's open items and earlier photos, one verdict each."""
 
+    include_in_schema = False  # a page, not part of the API
     path = "/visits"
     guards = [require_roles(Role.inspector)]
 
@@ -280,7 +282,12 @@ class VisitsController(Controller):
         )
 
 
-@get("/dashboard", guards=[require_roles(Role.admin, Role.supervisor)], sync_to_thread=True)
+@get(
+    "/dashboard",
+    guards=[require_roles(Role.admin, Role.supervisor)],
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def dashboard(request: Request, db: DbSession, settings: AppSettings) -> Template:
     """The supervisors' overdue board."""
     today = today_in(settings.time_zone)
@@ -294,7 +301,12 @@ def dashboard(request: Request, db: DbSession, settings: AppSettings) -> Templat
     )
 
 
-@get("/inspections/{uuid:str}/notice", guards=[require_login], sync_to_thread=True)
+@get(
+    "/inspections/{uuid:str}/notice",
+    guards=[require_login],
+    sync_to_thread=True,
+    include_in_schema=False,
+)
 def notice(request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
     """The printable rectification notice (整改通知书) handed to the business."""
     inspection = inspections.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))

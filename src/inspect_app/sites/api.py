@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.deps import DbSession
 from inspect_app.models import SiteKind
@@ -19,7 +20,7 @@ class SitesApiController(Controller):
     guards = [require_login]
     tags = ["sites"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", responses=ERRORS, sync_to_thread=True)
     def list_sites(
         self,
         request: Request,
@@ -40,7 +41,7 @@ class SitesApiController(Controller):
             items=[SitePublic.of(s) for s in rows], total=total, limit=limit, offset=offset
         )
 
-    @get("/{site_id:int}", sync_to_thread=True)
+    @get("/{site_id:int}", responses=ERRORS, sync_to_thread=True)
     def get_site(self, request: Request, db: DbSession, site_id: FromPath[int]) -> SiteDetail:
         """One site with its visible tenants; 404 when it is not visible to this user."""
         site = service.get_site(session=db, user=request.user, site_id=site_id)

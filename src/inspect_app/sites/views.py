@@ -28,6 +28,7 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
 class SitesController(Controller):
+    include_in_schema = False  # a page, not part of the API
     path = "/sites"
     guards = [require_login]
 
