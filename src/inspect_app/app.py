@@ -31,6 +31,7 @@ from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from inspect_app.photos.api import PhotosApiController
 from inspect_app.photos.storage import DirectoryStorage
+from inspect_app.pwa import manifest, offline_page, service_worker
 from inspect_app.rectifications.api import RectificationsApiController
 from inspect_app.rectifications.views import (
     RectificationsController,
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz,
+            service_worker,
+            manifest,
+            offline_page,
             home,
             set_locale,
             LoginController,

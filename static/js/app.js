@@ -17,3 +17,103 @@
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) window.print();
 });
+
+/* The service worker (static/sw.js, served at /sw.js) keeps the app shell for offline use.
+   When a new version has installed and waits, offer a reload instead of switching under the
+   user's fingers; the reload happens only after the tap. */
+(function () {
+  "use strict";
+  if (!("serviceWorker" in navigator)) return;
+  var tapped = false;
+  function offer(worker) {
+    var bar = document.getElementById("sw-update");
+    if (!bar) return;
+    bar.hidden = false;
+    document.getElementById("sw-reload").onclick = function () {
+      tapped = true;
+      worker.postMessage({ type: "skip-waiting" });
+    };
+  }
+  navigator.serviceWorker.addEventListener("controllerchange", function () {
+    if (tapped) window.location.reload();
+  });
+  navigator.serviceWorker.register("/sw.js").then(function (reg) {
+    if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+    reg.addEventListener("updatefound", function () {
+      var worker = reg.installing;
+      worker.addEventListener("statechange", function () {
+        if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
+      });
+    });
+  }).catch(function () { /* no worker (private mode, old browser): the app works online */ });
+})();
+
+/* The outbox bar (templates/_outbox.html): what waits, the last sync, what the server refused
+   (with a two-tap discard), and "sign in again" when the session ended. Starts the sync loop. */
+(function () {
+  "use strict";
+  var box = document.getElementById("outbox");
+  var outbox = window.InspectOutbox;
+  if (!box || !outbox) return;
+  var msg = box.dataset;
+  var always = box.hasAttribute("data-always");
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
+  }
+  function refusedItem(row) {
+    var li = document.createElement("li");
+    var span = document.createElement("span");
+    var what = row.label || fill(msg.msgPhoto, { code: row.item_code || "" });
+    span.textContent = what + " — " + msg.msgRefused + " " + (row.error ? row.error.message : "");
+    li.appendChild(span);
+    if (row.kind === "inspection") { // fixable on the offline page
+      var open = document.createElement("a");
+      open.className = "button small";
+      open.href = "/offline#" + row.uuid;
+      open.textContent = msg.msgOpen;
+      li.appendChild(open);
+    }
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button small";
+    discard.textContent = msg.msgDiscard;
+    discard.onclick = function () { // asks twice: the first tap only arms the button
+      if (discard.dataset.armed) { outbox.discard(row.uuid); return; }
+      discard.dataset.armed = "1";
+      discard.textContent = msg.msgConfirm;
+    };
+    li.appendChild(discard);
+    return li;
+  }
+  function render() {
+    outbox.summary().then(function (s) {
+      var waiting = s.records + s.photos;
+      var line = s.syncing ? msg.msgSyncing
+        : !navigator.onLine && waiting ? msg.msgOffline + " " + fill(msg.msgWaiting, s)
+          : waiting ? fill(msg.msgWaiting, s) : msg.msgAllSent;
+      box.querySelector(".outbox-count").textContent = line;
+      box.querySelector(".outbox-last").textContent = s.lastSync
+        ? fill(msg.msgLastSync, { time: new Date(s.lastSync).toLocaleString() }) : msg.msgNever;
+      box.querySelector(".outbox-paused").hidden = !s.paused;
+      var list = box.querySelector(".outbox-refused");
+      list.textContent = "";
+      s.refused.forEach(function (row) { list.appendChild(refusedItem(row)); });
+      box.classList.toggle("clear", !waiting && !s.refused.length && !s.paused);
+      box.hidden = !(always || waiting || s.refused.length || s.paused);
+      box.dataset.records = s.records; // for tests and scripts
+      box.dataset.photos = s.photos;
+    });
+  }
+  box.querySelector(".outbox-sync").addEventListener("click", function () { outbox.syncNow(); });
+  outbox.onChange(render);
+  window.addEventListener("online", render);
+  window.addEventListener("offline", render);
+  outbox.storageLow().then(function (low) {
+    var warn = box.querySelector(".outbox-storage");
+    warn.textContent = msg.msgStorage;
+    warn.hidden = !low;
+  });
+  render();
+  outbox.start();
+  outbox.refreshData(false);
+})();

@@ -1,0 +1,227 @@
+/* The offline inspection page (templates/offline.html). Everything here works without signal:
+ * the sites and checklists come from the copy the outbox keeps (InspectOutbox.refreshData),
+ * an inspection gets its UUID on the phone, each answer is saved to the outbox record at once,
+ * photos are shrunk and kept as Blobs, and "Submit" marks the record for submitting. The outbox
+ * sends it all when there is signal (records, then photos, then the submit). */
+(function () {
+  "use strict";
+  var root = document.getElementById("offline");
+  var outbox = window.InspectOutbox;
+  if (!root || !outbox) return;
+  var msg = root.dataset;
+  var zh = msg.lang === "zh_CN";
+  var data = null;
+  var $ = function (id) { return document.getElementById(id); };
+  function name(obj, field) { return (zh ? obj[field + "_zh"] : obj[field + "_en"]) || obj[field + "_zh"] || ""; }
+  function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
+  function uuid4() { return window.InspectUploads ? window.InspectUploads.uuid4() : crypto.randomUUID(); }
+  function isoDate(d) {
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // --- the list: inspections on this phone, and the user's sites to start one ---
+  function showHome() {
+    $("offline-home").hidden = false;
+    $("offline-walk").hidden = true;
+    $("offline-data").textContent = data
+      ? fill(msg.msgDataSaved, { time: new Date(data.saved).toLocaleString() }) : msg.msgNoData;
+    outbox.all("records").then(function (records) {
+      var list = $("offline-drafts");
+      list.textContent = "";
+      records.forEach(function (rec) {
+        var li = el("li", "card");
+        var a = el("a");
+        a.href = "/offline#" + rec.uuid;
+        a.appendChild(el("strong", "", rec.label));
+        a.appendChild(el("span", "muted", " " + (rec.state === "refused" ? msg.msgRefused
+          : rec.submit ? msg.msgSubmitted : msg.msgDraft)));
+        li.appendChild(a);
+        list.appendChild(li);
+      });
+    });
+    showSites();
+  }
+  function showSites() {
+    var list = $("offline-sites");
+    list.textContent = "";
+    if (!data) return;
+    var q = $("offline-q").value.trim().toLowerCase();
+    var sites = data.sites.filter(function (s) {
+      return s.active && (!q || [s.name_zh, s.name_en, s.address].join(" ").toLowerCase().indexOf(q) >= 0);
+    }).slice(0, 50);
+    if (!sites.length) list.appendChild(el("li", "muted", msg.msgNoSites));
+    sites.forEach(function (site) {
+      var li = el("li", "card");
+      li.appendChild(el("strong", "", name(site, "name")));
+      li.appendChild(el("p", "muted", site.address));
+      var choices = el("div", "offline-templates");
+      data.templates.forEach(function (t) {
+        var b = el("button", "button", name(t, "title"));
+        b.type = "button";
+        b.addEventListener("click", function () { start(site, t); });
+        choices.appendChild(b);
+      });
+      li.appendChild(choices);
+      list.appendChild(li);
+    });
+  }
+  function start(site, template) {
+    var rec = {
+      uuid: uuid4(), kind: "inspection", label: name(site, "name") + " · " + name(template, "title"),
+      body: { site_id: site.id, template_code: template.code, template_version: template.version,
+              started_at: new Date().toISOString(), answers: [] },
+      submit: false, dirty: true, state: "waiting", error: null
+    };
+    outbox.put("records", rec).then(function () { location.hash = rec.uuid; });
+  }
+
+  // --- one inspection: answers saved to the outbox as they are given ---
+  function showWalk(rec) {
+    var template = data && data.templates.filter(function (t) {
+      return t.code === rec.body.template_code && t.version === rec.body.template_version;
+    })[0];
+    if (!template) { showHome(); return; }
+    $("offline-home").hidden = true;
+    $("offline-walk").hidden = false;
+    $("offline-title").textContent = rec.label;
+    $("offline-check").textContent = rec.error ? rec.error.message : "";
+    var list = $("offline-items");
+    list.textContent = "";
+    outbox.all("photos").then(function (photos) {
+      template.items.forEach(function (item, i) {
+        list.appendChild(itemView(rec, item, i + 1, photos.filter(function (p) {
+          return p.record === rec.uuid && p.item_code === item.code;
+        })));
+      });
+    });
+    $("offline-submit").onclick = function () { submit(rec, template); };
+  }
+  function answerOf(rec, code) {
+    return rec.body.answers.filter(function (a) { return a.item_code === code; })[0];
+  }
+  function save(rec) {
+    rec.dirty = true;
+    if (!rec.submit) rec.state = "waiting";
+    return outbox.put("records", rec);
+  }
+  function itemView(rec, item, number, photos) {
+    var li = $("offline-item").content.firstElementChild.cloneNode(true);
+    li.id = "item-" + item.code;
+    li.dataset.code = item.code;
+    li.querySelector(".num").textContent = number;
+    li.querySelector(".text").textContent = name(item, "text");
+    var note = li.querySelector("textarea"), deadline = li.querySelector("input[type=date]");
+    var count = li.querySelector(".photo-count"), thumbs = li.querySelector(".thumbs");
+    var fieldError = rec.error && rec.error.fields && rec.error.fields[item.code];
+    if (fieldError) li.appendChild(el("p", "error item-error", fieldError));
+    function draw() {
+      var a = answerOf(rec, item.code);
+      var result = a ? a.result : "";
+      li.dataset.result = result;
+      li.className = "item card result-" + (result || "none");
+      li.querySelectorAll(".ans").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.value === result)); });
+      li.querySelector(".fail-details").hidden = result !== "fail";
+      note.value = a ? a.note : "";
+      deadline.value = a && a.deadline ? a.deadline : "";
+      li.dataset.photos = photos.length;
+      count.textContent = fill(msg.msgPhotos, { n: photos.length });
+    }
+    function update(changes) {
+      var a = answerOf(rec, item.code);
+      if (!a) { a = { item_code: item.code, result: "pass", note: "", deadline: null }; rec.body.answers.push(a); }
+      Object.assign(a, changes);
+      if (a.result === "fail" && !a.deadline) {
+        var d = new Date(); d.setDate(d.getDate() + item.period_days);
+        a.deadline = isoDate(d);
+      }
+      if (a.result !== "fail") a.deadline = null;
+      draw();
+      save(rec);
+    }
+    li.querySelectorAll(".ans").forEach(function (b) {
+      b.addEventListener("click", function () { update({ result: b.dataset.value }); });
+    });
+    note.addEventListener("change", function () { update({ note: note.value }); });
+    deadline.addEventListener("change", function () { update({ deadline: deadline.value || null }); });
+    li.querySelector(".photo-input").addEventListener("change", function (event) {
+      var files = Array.prototype.slice.call(event.target.files);
+      event.target.value = "";
+      files.reduce(function (chain, file) {
+        return chain.then(function () { return window.InspectPhotos.shrink(file); }).then(function (blob) {
+          var id = uuid4();
+          var photo = { uuid: id, record: rec.uuid, item_code: item.code, blob: blob,
+                        name: file.name || "photo.jpg", sent: false, state: "waiting",
+                        url: "/api/v1/inspections/" + rec.uuid + "/photos/" + id };
+          return outbox.put("photos", photo).then(function () {
+            photos.push(photo);
+            var img = el("img"); img.src = URL.createObjectURL(blob); img.alt = ""; img.width = 96; img.height = 96;
+            var t = el("li"); t.appendChild(img); thumbs.appendChild(t);
+            draw();
+          });
+        });
+      }, Promise.resolve());
+    });
+    photos.forEach(function (p) {
+      if (!p.blob) return;
+      var img = el("img"); img.src = URL.createObjectURL(p.blob); img.alt = ""; img.width = 96; img.height = 96;
+      var t = el("li"); t.appendChild(img); thumbs.appendChild(t);
+    });
+    draw();
+    return li;
+  }
+  // The same checks as the server; when they pass, the record is marked for submitting.
+  function submit(rec, template) {
+    var first = null, count = 0;
+    template.items.forEach(function (item) {
+      var li = $("item-" + item.code);
+      var old = li.querySelector(".client-error");
+      if (old) old.remove();
+      var a = answerOf(rec, item.code), problem = "";
+      if (!a) problem = msg.msgUnanswered;
+      else if (a.result === "fail" && !a.deadline) problem = msg.msgDeadline;
+      else if (a.result === "fail" && item.photo_required && li.dataset.photos === "0") problem = msg.msgPhoto;
+      if (problem) {
+        var p = el("p", "error client-error", problem);
+        p.setAttribute("role", "alert");
+        li.appendChild(p);
+        count += 1;
+        first = first || li;
+      }
+    });
+    if (first) {
+      $("offline-check").textContent = msg.msgCheck.replace("%n", count);
+      first.scrollIntoView({ block: "center" });
+      return;
+    }
+    rec.submit = true;
+    rec.state = "waiting";
+    rec.error = null;
+    save(rec).then(function () {
+      $("offline-done").textContent = msg.msgDone;
+      $("offline-done").hidden = false;
+      location.hash = "";
+      if (navigator.onLine) outbox.syncNow();
+    });
+  }
+
+  function route() {
+    var id = location.hash.slice(1);
+    if (!id) { showHome(); return; }
+    outbox.get("records", id).then(function (rec) { if (rec) showWalk(rec); else showHome(); });
+  }
+  $("offline-q").addEventListener("input", showSites);
+  window.addEventListener("hashchange", route);
+  outbox.getMeta("data").then(function (saved) {
+    data = saved;
+    route();
+    return outbox.refreshData(true);
+  }).then(function (fresh) {
+    if (fresh && (!data || fresh.saved !== data.saved)) { data = fresh; if (!location.hash.slice(1)) showHome(); }
+  });
+})();

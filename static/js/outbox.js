@@ -1,0 +1,286 @@
+/* The outbox: what the phone made offline waits here (IndexedDB) until the server has it.
+ *
+ * Stores, all keyed by client UUIDs (the server treats a repeated UUID as a replay):
+ *   records  {uuid, kind: "inspection", label, body, submit, dirty, state, error, updated}
+ *            body is the PUT /api/v1/inspections/{uuid} JSON without "submit"; dirty = changed
+ *            since the server last saw it; state "waiting" or "refused" (with error.message).
+ *   photos   {uuid, record, item_code, url, blob, name, sent, state, error}
+ *            blob is the already-shrunk photo; dropped once sent (sent: true stays, so the
+ *            offline page still counts it for the "failed item needs a photo" rule).
+ *   meta     {key, value}: "lastSync" (ISO time), "paused" (true after a 401), "data"
+ *            (sites, templates and the user, kept for offline work).
+ * One sync round: every changed record as a draft (submit false), then the photos one by one
+ * (each retried with backoff; a half-sent photo is simply sent again, the server dedupes),
+ * then the submits. A 401 pauses the outbox (nothing is dropped) until the session works again;
+ * a network or server error ends the round and the next one is tried later (backoff). */
+(function () {
+  "use strict";
+  var DB_NAME = "inspect-outbox";
+  var dbPromise = null;
+
+  function req(r) {
+    return new Promise(function (resolve, reject) {
+      r.onsuccess = function () { resolve(r.result); };
+      r.onerror = function () { reject(r.error); };
+    });
+  }
+  function open() {
+    if (!dbPromise) {
+      var r = indexedDB.open(DB_NAME, 1);
+      r.onupgradeneeded = function () {
+        var db = r.result;
+        db.createObjectStore("records", { keyPath: "uuid" });
+        db.createObjectStore("photos", { keyPath: "uuid" }).createIndex("record", "record");
+        db.createObjectStore("meta", { keyPath: "key" });
+      };
+      dbPromise = req(r);
+    }
+    return dbPromise;
+  }
+  function store(name, mode) {
+    return open().then(function (db) { return db.transaction(name, mode || "readonly").objectStore(name); });
+  }
+  function all(name) { return store(name).then(function (s) { return req(s.getAll()); }); }
+  function get(name, key) { return store(name).then(function (s) { return req(s.get(key)); }); }
+  function put(name, value) {
+    return store(name, "readwrite").then(function (s) { return req(s.put(value)); }).then(changed);
+  }
+  function del(name, key) {
+    return store(name, "readwrite").then(function (s) { return req(s.delete(key)); }).then(changed);
+  }
+  function getMeta(key) { return get("meta", key).then(function (row) { return row ? row.value : null; }); }
+  function setMeta(key, value) { return put("meta", { key: key, value: value }); }
+
+  // Listeners (the status bar, the offline page) hear about every change.
+  var listeners = [];
+  function changed(x) { listeners.forEach(function (f) { f(); }); return x; }
+  function onChange(f) { listeners.push(f); }
+
+  function cookie(name) {
+    var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  // The outcome of one request: "ok", "refused" (the server said no: keep it, show why),
+  // and two that end the round: "paused" (401) and "retry" (no signal, 5xx, 408, 429).
+  function send(url, init) {
+    init.credentials = "same-origin";
+    init.headers = Object.assign({ "X-CSRFToken": cookie("csrftoken") }, init.headers || {});
+    return fetch(url, init).then(function (response) {
+      var status = response.status;
+      var kind = response.ok ? "ok" : status === 401 ? "paused"
+        : (status >= 500 || status === 408 || status === 429) ? "retry" : "refused";
+      return response.json().catch(function () { return null; }).then(function (body) {
+        var error = body && body.error ? body.error : { message: "HTTP " + status, fields: {} };
+        return { kind: kind, status: status, body: body, error: kind === "ok" ? null : error };
+      });
+    }, function () { return { kind: "retry", status: 0, error: null }; });
+  }
+  function putRecord(rec, submit) {
+    return send("/api/v1/inspections/" + rec.uuid, {
+      method: "PUT", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({}, rec.body, { submit: submit }))
+    });
+  }
+  function sendPhoto(photo) {
+    var form = new FormData();
+    form.append("item_code", photo.item_code);
+    form.append("file", photo.blob, photo.name || "photo.jpg");
+    return send(photo.url, { method: "PUT", body: form });
+  }
+  // A photo is tried up to three times in a round (1 s, 2 s apart) before the round gives up.
+  function sendPhotoWithRetry(photo) {
+    return [0, 1000, 2000].reduce(function (chain, wait) {
+      return chain.then(function (r) {
+        if (r && r.kind !== "retry") return r;
+        return sleep(wait).then(function () { return sendPhoto(photo); });
+      });
+    }, Promise.resolve(null));
+  }
+
+  function refuse(name, row, result) {
+    row.state = "refused";
+    row.error = { message: result.error.message, fields: result.error.fields || {} };
+    return put(name, row);
+  }
+
+  var running = null;
+  var failures = 0;
+  var retryTimer = null;
+  var state = { syncing: false, paused: false };
+
+  // One round; resolves "done", "paused" or "retry". Never rejects.
+  function round() {
+    var stop = null; // set to "paused" / "retry" by the first result that ends the round
+    function handle(name, row, result, onOk) {
+      if (result.kind === "ok") return onOk();
+      if (result.kind === "refused") return refuse(name, row, result);
+      stop = result.kind;
+      if (stop === "paused") return setMeta("paused", true);
+    }
+    return getMeta("paused").then(function (paused) {
+      if (!paused) return true;
+      // Paused after a 401: resume only when the session works again (the user signed in).
+      return fetch("/api/v1/me", { credentials: "same-origin" }).then(function (r) {
+        if (r.ok) return setMeta("paused", false).then(function () { return true; });
+        return false;
+      }, function () { return false; });
+    }).then(function (go) {
+      if (!go) { stop = "paused"; return; }
+      return all("records").then(function (records) {
+        var live = records.filter(function (r) { return r.state !== "refused"; });
+        // 1. Records, as drafts.
+        return live.reduce(function (chain, rec) {
+          return chain.then(function () {
+            if (stop || !rec.dirty) return;
+            return putRecord(rec, false).then(function (result) {
+              return handle("records", rec, result, function () {
+                rec.dirty = false;
+                return put("records", rec);
+              });
+            });
+          });
+        }, Promise.resolve()).then(function () {
+          // 2. Photos, one by one.
+          return all("photos");
+        }).then(function (photos) {
+          var ready = {};
+          live.forEach(function (r) { if (r.state !== "refused" && !r.dirty) ready[r.uuid] = true; });
+          return photos.reduce(function (chain, photo) {
+            return chain.then(function () {
+              if (stop || photo.sent || photo.state === "refused") return;
+              if (photo.record && !ready[photo.record]) return; // its record is not on the server yet
+              return sendPhotoWithRetry(photo).then(function (result) {
+                return handle("photos", photo, result, function () {
+                  photo.sent = true;
+                  photo.blob = null; // the server has it: free the space
+                  return put("photos", photo);
+                });
+              });
+            });
+          }, Promise.resolve()).then(function () { return photos; });
+        }).then(function () {
+          // 3. Submits, once every photo of the inspection is on the server.
+          return Promise.all([all("records"), all("photos")]);
+        }).then(function (both) {
+          var photos = both[1];
+          return both[0].reduce(function (chain, rec) {
+            return chain.then(function () {
+              if (stop || !rec.submit || rec.state === "refused" || rec.dirty) return;
+              var mine = photos.filter(function (p) { return p.record === rec.uuid; });
+              if (mine.some(function (p) { return !p.sent; })) return;
+              return putRecord(rec, true).then(function (result) {
+                return handle("records", rec, result, function () {
+                  return Promise.all(mine.map(function (p) { return del("photos", p.uuid); }))
+                    .then(function () { return del("records", rec.uuid); });
+                });
+              });
+            });
+          }, Promise.resolve());
+        });
+      });
+    }).then(function () {
+      if (stop) return stop;
+      return setMeta("lastSync", new Date().toISOString()).then(function () { return "done"; });
+    }).catch(function () { return "retry"; });
+  }
+
+  // Run a round unless one is running; after a failure try again later (5 s, 10 s, ... 60 s).
+  function syncNow() {
+    if (running) return running;
+    clearTimeout(retryTimer);
+    state.syncing = true;
+    changed();
+    running = round().then(function (outcome) {
+      state.syncing = false;
+      state.paused = outcome === "paused";
+      failures = outcome === "retry" ? failures + 1 : 0;
+      if (outcome === "retry" && navigator.onLine) {
+        retryTimer = setTimeout(syncNow, Math.min(60000, 5000 * Math.pow(2, failures - 1)));
+      }
+      running = null;
+      changed();
+      return outcome;
+    });
+    return running;
+  }
+
+  // What the status bar shows.
+  function summary() {
+    return Promise.all([all("records"), all("photos"), getMeta("lastSync"), getMeta("paused")])
+      .then(function (r) {
+        var records = r[0], photos = r[1];
+        return {
+          records: records.filter(function (x) { return x.state !== "refused" && (x.dirty || x.submit); }).length,
+          photos: photos.filter(function (p) { return !p.sent && p.state !== "refused"; }).length,
+          refused: records.filter(function (x) { return x.state === "refused"; })
+            .concat(photos.filter(function (p) { return p.state === "refused"; })),
+          lastSync: r[2], paused: !!r[3] || state.paused, syncing: state.syncing
+        };
+      });
+  }
+
+  // Discarding removes a record with its photos, or one photo.
+  function discard(uuid) {
+    return get("records", uuid).then(function (rec) {
+      if (!rec) return del("photos", uuid);
+      return all("photos").then(function (photos) {
+        return Promise.all(photos.filter(function (p) { return p.record === uuid; })
+          .map(function (p) { return del("photos", p.uuid); }));
+      }).then(function () { return del("records", uuid); });
+    });
+  }
+
+  // Keep the outbox when the browser is short of space, and say when space runs low.
+  function storageLow() {
+    if (!navigator.storage) return Promise.resolve(false);
+    var persist = navigator.storage.persist ? navigator.storage.persist() : Promise.resolve();
+    return persist.catch(function () {}).then(function () {
+      return navigator.storage.estimate ? navigator.storage.estimate() : null;
+    }).then(function (e) { return !!(e && e.quota && e.usage / e.quota > 0.9); })
+      .catch(function () { return false; });
+  }
+
+  // The data offline work needs (the user, their sites, every checklist), refreshed at most
+  // every five minutes while online, or at once when `force` (the offline page asks).
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": " + r.status);
+      return r.json();
+    });
+  }
+  function allSites(offset, found) {
+    return getJson("/api/v1/sites?limit=200&offset=" + offset).then(function (page) {
+      found = found.concat(page.items);
+      return found.length < page.total && page.items.length ? allSites(offset + page.items.length, found) : found;
+    });
+  }
+  function refreshData(force) {
+    return getMeta("data").then(function (old) {
+      if (!navigator.onLine || (!force && old && Date.now() - Date.parse(old.saved) < 300000)) return old;
+      return Promise.all([
+        getJson("/api/v1/me"),
+        allSites(0, []),
+        getJson("/api/v1/templates").then(function (list) {
+          return Promise.all(list.map(function (t) { return getJson("/api/v1/templates/" + encodeURIComponent(t.code)); }));
+        })
+      ]).then(function (r) {
+        var data = { me: r[0], sites: r[1], templates: r[2], saved: new Date().toISOString() };
+        return setMeta("data", data).then(function () { return data; });
+      }, function () { return old; }); // signed out or no signal: keep what is there
+    });
+  }
+
+  function start() {
+    window.addEventListener("online", function () { failures = 0; syncNow(); });
+    setInterval(function () { if (navigator.onLine) syncNow(); }, 60000);
+    if (navigator.onLine) syncNow();
+  }
+
+  window.InspectOutbox = {
+    all: all, get: get, put: put, del: del, getMeta: getMeta, setMeta: setMeta,
+    onChange: onChange, syncNow: syncNow, summary: summary, discard: discard,
+    storageLow: storageLow, start: start, cookie: cookie, refreshData: refreshData
+  };
+})();
