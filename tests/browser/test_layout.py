@@ -22,6 +22,8 @@ SMALL_TARGETS_JS = """() => {
     const style = getComputedStyle(el);
     if (!el.getClientRects().length || style.visibility === 'hidden') continue;
     if (style.display === 'inline') continue;
+    const shut = el.closest('details:not([open])');  // folded away: not a target until opened
+    if (shut && !el.matches('summary') && el.closest('summary') === null) continue;
     if (el.matches('label') && !el.querySelector('input')) continue;
     if (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) continue;
     el.scrollIntoView({block: 'center', inline: 'center'});
@@ -55,8 +57,10 @@ PAGES = {
         "/admin/teams",
         "/admin/teams/1",
         "/sites/999999",
+        "/admin/checklists",
+        "/admin/checklists/fire-safety",
     ],
-    "supervisor": ["/", "/sites?kind=compound"],
+    "supervisor": ["/", "/sites?kind=compound", "/dashboard", "/rectifications"],
     "inspector1": ["/", "first:/sites?kind=enterprise"],
     "owner1": ["/", "first:/sites"],
 }
