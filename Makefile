@@ -31,6 +31,7 @@ run: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/bandit -q -r src -ll
 
 format: install
 	$(BIN)/ruff format src tests

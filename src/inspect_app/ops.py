@@ -150,7 +150,7 @@ def restore(db: Database, source: Path) -> dict:
 def _reset_sequence(conn, table_name: str) -> None:
     """PostgreSQL: the next id after the restored rows (names are our own tables, not input)."""
     sql = (
-        f"SELECT setval(pg_get_serial_sequence('\"{table_name}\"', 'id'), "  # noqa: S608
+        f"SELECT setval(pg_get_serial_sequence('\"{table_name}\"', 'id'), "  # noqa: S608  # nosec B608
         f'COALESCE((SELECT MAX(id) FROM "{table_name}"), 0) + 1, false)'
     )
     if conn.execute(text(f"SELECT pg_get_serial_sequence('\"{table_name}\"', 'id')")).scalar():
