@@ -78,5 +78,10 @@ def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):
     expect(phone.locator(".tiles")).to_contain_text("88%")
     thumb = phone.locator(".failed-items img").first
     expect(thumb).to_be_visible()
+    thumb.scroll_into_view_if_needed()  # thumbnails load lazily, when they come into view
+    for _ in range(50):
+        if phone.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()):
+            break
+        phone.wait_for_timeout(100)
     assert phone.evaluate("(img) => img.naturalWidth", thumb.element_handle()) > 0
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
