@@ -2,7 +2,11 @@
  * the sites and checklists come from the copy the outbox keeps (InspectOutbox.refreshData),
  * an inspection gets its UUID on the phone, each answer is saved to the outbox record at once,
  * photos are shrunk and kept as Blobs, and "Submit" marks the record for submitting. The outbox
- * sends it all when there is signal (records, then photos, then the submit). */
+ * sends it all when there is signal (records, then photos, then the submit).
+ * A follow-up visit (#visit-{site id}) lists the site's active rectification items with their
+ * earlier thumbnails (kept on the phone as Blobs); each verdict, "Fixed" with an after photo or
+ * "Not fixed" with a note and maybe a new deadline, goes into the outbox as a "verdict" record
+ * keyed by its request_id, its photo keyed by the photo uuid. */
 (function () {
   "use strict";
   var root = document.getElementById("offline");
@@ -29,12 +33,14 @@
   function showHome() {
     $("offline-home").hidden = false;
     $("offline-walk").hidden = true;
+    $("offline-visit").hidden = true;
     $("offline-data").textContent = data
       ? fill(msg.msgDataSaved, { time: new Date(data.saved).toLocaleString() }) : msg.msgNoData;
     outbox.all("records").then(function (records) {
       var list = $("offline-drafts");
       list.textContent = "";
       records.forEach(function (rec) {
+        if (rec.kind === "verdict") return; // shown in its follow-up visit and the outbox bar
         var li = el("li", "card");
         var a = el("a");
         a.href = "/offline#" + rec.uuid;
@@ -67,6 +73,13 @@
         b.addEventListener("click", function () { start(site, t); });
         choices.appendChild(b);
       });
+      var due = activeItems(site.id);
+      if (due.length) {
+        var visit = el("button", "button visit", fill(msg.msgVisit, { n: due.length }));
+        visit.type = "button";
+        visit.addEventListener("click", function () { location.hash = "visit-" + site.id; });
+        choices.appendChild(visit);
+      }
       li.appendChild(choices);
       list.appendChild(li);
     });
@@ -88,6 +101,7 @@
     })[0];
     if (!template) { showHome(); return; }
     $("offline-home").hidden = true;
+    $("offline-visit").hidden = true;
     $("offline-walk").hidden = false;
     $("offline-title").textContent = rec.label;
     $("offline-check").textContent = rec.error ? rec.error.message : "";
@@ -210,9 +224,99 @@
     });
   }
 
+  // --- a follow-up visit: a verdict per active rectification item of one site ---
+  function activeItems(siteId) {
+    return ((data && data.items) || []).filter(function (it) {
+      return it.site_id === siteId && (it.status === "open" || it.status === "fix_reported");
+    });
+  }
+  function thumb(list, blob) {
+    var img = el("img"); img.src = URL.createObjectURL(blob); img.alt = ""; img.width = 96; img.height = 96;
+    var t = el("li"); t.appendChild(img); list.appendChild(t);
+  }
+  function showVisit(siteId) {
+    var site = data && data.sites.filter(function (s) { return s.id === siteId; })[0];
+    if (!site) { showHome(); return; }
+    $("offline-home").hidden = true;
+    $("offline-walk").hidden = true;
+    $("offline-visit").hidden = false;
+    $("offline-visit-title").textContent = name(site, "name");
+    outbox.all("records").then(function (records) {
+      var list = $("offline-visit-items");
+      list.textContent = "";
+      activeItems(siteId).forEach(function (item) {
+        var verdict = records.filter(function (r) { return r.kind === "verdict" && r.item_id === item.id; })[0];
+        list.appendChild(visitItemView(site, item, verdict));
+      });
+    });
+  }
+  function visitItemView(site, item, verdict) {
+    var li = $("offline-visit-item").content.firstElementChild.cloneNode(true);
+    li.id = "visit-item-" + item.id;
+    li.querySelector(".text").textContent = item.item_code + " " + name(item, "text");
+    li.querySelector(".deadline").textContent = fill(msg.msgDeadlineWas, { date: item.deadline });
+    (item.thumbs || []).forEach(function (t) { thumb(li.querySelector(".earlier"), t.blob); });
+    var details = li.querySelector(".verdict-details"), error = li.querySelector(".verdict-error");
+    var note = li.querySelector("textarea"), deadline = li.querySelector("input[type=date]");
+    var outcome = "", after = null; // the after photo stays in memory until the verdict is saved
+    function showState(rec) {
+      li.querySelector(".answer-buttons").hidden = !!rec;
+      details.hidden = !!rec || !outcome;
+      li.querySelector(".verdict-state").textContent = !rec ? ""
+        : rec.state === "refused" ? msg.msgVerdictRefused
+        : rec.body.outcome === "closed" ? msg.msgSavedFixed : msg.msgSavedNotFixed;
+    }
+    li.querySelectorAll(".ans").forEach(function (b) {
+      b.addEventListener("click", function () {
+        outcome = b.dataset.value;
+        li.querySelectorAll(".ans").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); });
+        li.querySelector(".after-photos").hidden = outcome !== "closed";
+        li.querySelector(".new-deadline").hidden = outcome !== "not_fixed";
+        error.hidden = true;
+        showState(null);
+      });
+    });
+    li.querySelector(".after-input").addEventListener("change", function (event) {
+      var file = event.target.files[0];
+      event.target.value = "";
+      if (!file) return;
+      window.InspectPhotos.shrink(file).then(function (blob) {
+        after = { blob: blob, name: file.name || "after.jpg" };
+        var list = li.querySelector(".after");
+        list.textContent = "";
+        thumb(list, blob);
+      });
+    });
+    li.querySelector(".save-verdict").addEventListener("click", function () {
+      if (outcome === "closed" && !after) { error.textContent = msg.msgAfterNeeded; error.hidden = false; return; }
+      var requestId = uuid4(), photoIds = [], saving = Promise.resolve();
+      if (outcome === "closed") {
+        var photoId = uuid4();
+        photoIds.push(photoId);
+        saving = outbox.put("photos", {
+          uuid: photoId, record: requestId, item_code: item.item_code, blob: after.blob, name: after.name,
+          sent: false, state: "waiting", url: "/api/v1/rectifications/" + item.id + "/photos/" + photoId
+        });
+      }
+      var rec = {
+        uuid: requestId, kind: "verdict", item_id: item.id, label: name(site, "name") + " · " + item.item_code,
+        body: { outcome: outcome, note: note.value, photo_ids: photoIds,
+                new_deadline: outcome === "not_fixed" && deadline.value ? deadline.value : null },
+        submit: true, dirty: false, state: "waiting", error: null
+      };
+      saving.then(function () { return outbox.put("records", rec); }).then(function () {
+        showState(rec);
+        if (navigator.onLine) outbox.syncNow();
+      });
+    });
+    showState(verdict);
+    return li;
+  }
+
   function route() {
     var id = location.hash.slice(1);
     if (!id) { showHome(); return; }
+    if (id.indexOf("visit-") === 0) { showVisit(Number(id.slice(6))); return; }
     outbox.get("records", id).then(function (rec) { if (rec) showWalk(rec); else showHome(); });
   }
   $("offline-q").addEventListener("input", showSites);

@@ -4,11 +4,14 @@
  *   records  {uuid, kind: "inspection", label, body, submit, dirty, state, error, updated}
  *            body is the PUT /api/v1/inspections/{uuid} JSON without "submit"; dirty = changed
  *            since the server last saw it; state "waiting" or "refused" (with error.message).
+ *            A follow-up verdict is {uuid (= request_id), kind: "verdict", item_id, label, body,
+ *            submit: true, dirty: false, ...}: body is the POST .../verify JSON.
  *   photos   {uuid, record, item_code, url, blob, name, sent, state, error}
  *            blob is the already-shrunk photo; dropped once sent (sent: true stays, so the
  *            offline page still counts it for the "failed item needs a photo" rule).
  *   meta     {key, value}: "lastSync" (ISO time), "paused" (true after a 401), "data"
- *            (sites, templates and the user, kept for offline work).
+ *            (sites, templates, the user, and the active rectification items with their
+ *            finding-photo thumbnails as Blobs, kept for offline work).
  * One sync round: every changed record as a draft (submit false), then the photos one by one
  * (each retried with backoff; a half-sent photo is simply sent again, the server dedupes),
  * then the submits. A 401 pauses the outbox (nothing is dropped) until the session works again;
@@ -81,6 +84,25 @@
     return send("/api/v1/inspections/" + rec.uuid, {
       method: "PUT", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(Object.assign({}, rec.body, { submit: submit }))
+    });
+  }
+  // A follow-up verdict, sent once its photos are on the server; request_id makes it a replay.
+  function sendVerdict(rec) {
+    return send("/api/v1/rectifications/" + rec.item_id + "/verify", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({}, rec.body, { request_id: rec.uuid }))
+    });
+  }
+  // The server has the verdict: keep the phone's copy of the item in step (gone once closed).
+  function verdictDone(detail) {
+    return getMeta("data").then(function (data) {
+      if (!data || !data.items || !detail) return;
+      var old = data.items.filter(function (it) { return it.id === detail.id; })[0];
+      data.items = data.items.filter(function (it) { return it !== old; });
+      if (detail.status === "open" || detail.status === "fix_reported") {
+        data.items.push(Object.assign({}, detail, { thumbs: old ? old.thumbs : [] }));
+      }
+      return setMeta("data", data);
     });
   }
   function sendPhoto(photo) {
@@ -170,10 +192,12 @@
               if (stop || !rec.submit || rec.state === "refused" || rec.dirty) return;
               var mine = photos.filter(function (p) { return p.record === rec.uuid; });
               if (mine.some(function (p) { return !p.sent; })) return;
-              return putRecord(rec, true).then(function (result) {
+              var verdict = rec.kind === "verdict";
+              return (verdict ? sendVerdict(rec) : putRecord(rec, true)).then(function (result) {
                 return handle("records", rec, result, function () {
                   return Promise.all(mine.map(function (p) { return del("photos", p.uuid); }))
-                    .then(function () { return del("records", rec.uuid); });
+                    .then(function () { return del("records", rec.uuid); })
+                    .then(function () { if (verdict) return verdictDone(result.body); });
                 });
               });
             });
@@ -256,6 +280,31 @@
       return found.length < page.total && page.items.length ? allSites(offset + page.items.length, found) : found;
     });
   }
+  // The active rectification items the user may verify (the API scopes them to the user's
+  // teams), each with its finding photos' thumbnails as Blobs for the offline follow-up visit.
+  // Thumbnails already on the phone (same photo uuid) are not fetched again.
+  function activeItems(old) {
+    var kept = {};
+    ((old && old.items) || []).forEach(function (it) {
+      (it.thumbs || []).forEach(function (t) { kept[t.uuid] = t; });
+    });
+    function thumb(photo) {
+      if (kept[photo.uuid]) return kept[photo.uuid];
+      return fetch(photo.urls.thumb, { credentials: "same-origin" }).then(function (r) {
+        return r.ok ? r.blob() : null;
+      }).then(function (blob) { return blob && { uuid: photo.uuid, blob: blob }; },
+        function () { return null; });
+    }
+    return getJson("/api/v1/rectifications?status=active&limit=200").then(function (page) {
+      return Promise.all(page.items.map(function (it) {
+        return getJson("/api/v1/rectifications/" + it.id).then(function (detail) {
+          return Promise.all(detail.finding_photos.map(thumb));
+        }).then(function (thumbs) {
+          return Object.assign(it, { thumbs: thumbs.filter(Boolean) });
+        });
+      }));
+    }).catch(function () { return (old && old.items) || []; });
+  }
   function refreshData(force) {
     return getMeta("data").then(function (old) {
       if (!navigator.onLine || (!force && old && Date.now() - Date.parse(old.saved) < 300000)) return old;
@@ -264,9 +313,10 @@
         allSites(0, []),
         getJson("/api/v1/templates").then(function (list) {
           return Promise.all(list.map(function (t) { return getJson("/api/v1/templates/" + encodeURIComponent(t.code)); }));
-        })
+        }),
+        activeItems(old)
       ]).then(function (r) {
-        var data = { me: r[0], sites: r[1], templates: r[2], saved: new Date().toISOString() };
+        var data = { me: r[0], sites: r[1], templates: r[2], items: r[3], saved: new Date().toISOString() };
         return setMeta("data", data).then(function () { return data; });
       }, function () { return old; }); // signed out or no signal: keep what is there
     });

@@ -1,0 +1,111 @@
+"""A follow-up visit without signal on a 390x844 phone: the inspector's active items and their
+earlier thumbnails are on the phone, the verdict (fixed, with an after photo) survives a reload
+in the outbox and, with signal, closes the item on the server exactly once."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.test_offline import forgive_offline_errors, outbox_counts
+from tests.browser.test_rectification_flow import api_token
+
+pytestmark = pytest.mark.browser
+
+
+def fail_one_item(request, photo_path, user="inspector1") -> tuple[dict, int]:
+    """Through the API: an inspection of one of the inspector's sites failing F03, with a
+    photo. Returns the site and the new rectification item's id."""
+    headers = api_token(request, user)
+    site = request.get("/api/v1/sites?limit=1", headers=headers).json()["items"][0]
+    key = str(uuid.uuid4())
+    body = {
+        "site_id": site["id"],
+        "template_code": "fire-safety",
+        "template_version": 1,
+        "started_at": "2026-11-28T09:00:00+08:00",
+        "answers": [
+            {"item_code": f"F{n:02d}", "result": "fail" if n == 3 else "pass"} for n in range(1, 9)
+        ],
+    }
+    assert request.put(f"/api/v1/inspections/{key}", headers=headers, data=body).ok
+    jpeg = {"name": "gap.jpg", "mimeType": "image/jpeg", "buffer": photo_path.read_bytes()}
+    photo = request.put(
+        f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
+        headers=headers,
+        multipart={
+            "item_code": "F03",
+            "file": jpeg,
+        },
+    )
+    assert photo.ok, photo.text()
+    submitted = request.put(
+        f"/api/v1/inspections/{key}", headers=headers, data={**body, "submit": True}
+    )
+    assert submitted.ok, submitted.text()
+    items = request.get(
+        f"/api/v1/rectifications?status=active&site_id={site['id']}&limit=200", headers=headers
+    ).json()["items"]
+    return site, max(i["id"] for i in items if i["item_code"] == "F03")  # the newest F03 item
+
+
+def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tmp_path):
+    gap, after = tmp_path / "gap.jpg", tmp_path / "after.jpg"
+    Image.new("RGB", (800, 600), (200, 40, 40)).save(gap, "JPEG")
+    Image.new("RGB", (1600, 1200), (40, 60, 200)).save(after, "JPEG")
+    page = new_phone(service_workers="allow")
+    site, item_id = fail_one_item(page.request, gap)
+
+    login(page, "inspector1")
+    page.goto("/offline")  # with signal: the items and their thumbnails are copied
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.fill("#offline-q", site["name_en"] or site["name_zh"])
+    card = page.locator("#offline-sites li.card").filter(has=page.locator("button.visit")).first
+    expect(card.locator("button.visit")).to_be_visible()  # the items are on the phone
+    thumbs = page.evaluate(
+        "(id) => InspectOutbox.getMeta('data')"
+        ".then(d => d.items.filter(i => i.id === id)[0].thumbs.length)",
+        item_id,
+    )
+    assert thumbs == 1
+
+    page.context.set_offline(True)
+    page.reload()  # served by the service worker, filled from IndexedDB
+    page.fill("#offline-q", site["name_en"] or site["name_zh"])
+    card.locator("button.visit").tap()
+    item = page.locator(f"#visit-item-{item_id}")
+    expect(item).to_be_visible()
+    earlier = item.locator(".earlier img")
+    expect(earlier).to_have_count(1)
+    loaded = "(img) => img.complete && img.naturalWidth > 0"  # the thumbnail Blob, offline
+    page.wait_for_function(loaded, arg=earlier.element_handle())
+
+    item.get_by_role("button", name="✓ Fixed").tap()
+    item.get_by_role("button", name="Save verdict").tap()
+    expect(item.locator(".verdict-error")).to_be_visible()  # an after photo is required
+    item.locator("input.after-input").set_input_files(str(after))
+    expect(item.locator(".after img")).to_have_count(1)
+    item.locator("textarea").fill("Extinguisher back in place")
+    item.get_by_role("button", name="Save verdict").tap()
+    expect(item.locator(".verdict-state")).to_have_text("Fixed: waiting to send")
+
+    page.reload()  # still offline: the verdict and its photo wait in IndexedDB
+    expect(page.locator("#outbox")).to_have_attribute("data-photos", "1")
+    assert outbox_counts(page) == ("1", "1")
+
+    page.context.set_offline(False)
+    page.locator(".outbox-sync").tap()
+    expect(page.locator("#outbox")).to_have_attribute("data-records", "0", timeout=30_000)
+    assert outbox_counts(page) == ("0", "0")
+    assert page.evaluate("InspectOutbox.all('records').then(r => r.length)") == 0
+    assert page.evaluate("InspectOutbox.all('photos').then(p => p.length)") == 0
+    forgive_offline_errors(page)
+
+    stored = page.request.get(f"/api/v1/rectifications/{item_id}").json()
+    assert stored["status"] == "closed"
+    closed = [e for e in stored["events"] if e["kind"] == "verified_closed"]
+    assert len(closed) == 1 and len(closed[0]["photos"]) == 1
+    assert closed[0]["note"] == "Extinguisher back in place"
