@@ -3,11 +3,13 @@ the app from create_app(settings), and clients signed in through the real login 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from sqlmodel import Session, select
 
 from inspect_app import migrate
 from inspect_app.app import create_app
+from inspect_app.cli import main as cli_main
 from inspect_app.db import Database
 from inspect_app.demo import DEMO_PASSWORD, load_demo
 from inspect_app.models import Site, SiteOwner, User
@@ -136,6 +139,24 @@ def app(settings: Settings) -> Iterator[Litestar]:
 def client(app: Litestar) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def cli(monkeypatch, settings, tmp_path):
+    """Run `inspect-app ...` against this test's database; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "8")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "cli-var"))
+    monkeypatch.delenv("INSPECT_PASSWORD", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = cli_main(list(args))
+        return code, out.getvalue(), err.getvalue()
+
+    return run
 
 
 def csrf_token(client: TestClient) -> str:

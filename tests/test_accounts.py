@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import io
 import re
-from contextlib import redirect_stderr, redirect_stdout
 from html import unescape
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from inspect_app.cli import main
 from inspect_app.models import AuthSession, Role, Site, Subdistrict, Team, TeamMember, User
 from tests.conftest import csrf_token, post_form, sign_in, visible_text
 
@@ -472,24 +469,6 @@ def test_wutong_admin_cannot_pull_a_wutong_inspector_into_a_yinxing_team(login_a
 
 
 # --- command line ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(monkeypatch, settings, tmp_path):
-    """Run `inspect-app ...` against this test's database; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("ARGON2_MEMORY_KIB", "8")
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "cli-var"))
-    monkeypatch.delenv("INSPECT_PASSWORD", raising=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(args))
-        return code, out.getvalue(), err.getvalue()
-
-    return run
 
 
 def test_cli_create_user_then_sign_in(cli, login_as, world, client):

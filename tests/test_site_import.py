@@ -4,15 +4,12 @@ reported with its line number."""
 from __future__ import annotations
 
 import gc
-import io
 import re
-from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from inspect_app.cli import main
 from inspect_app.models import Site, SiteKind, SiteOwner, Subdistrict, Team, User
 from inspect_app.sites.credit_code import check_char
 from tests.conftest import csrf_token, visible_text
@@ -410,24 +407,6 @@ def test_upload_without_the_csrf_token_is_refused(login_as, world):
 
 
 # --- command line ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(monkeypatch, settings, tmp_path):
-    """Run `inspect-app ...` against this test's database; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("ARGON2_MEMORY_KIB", "8")
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "cli-var"))
-    monkeypatch.delenv("INSPECT_PASSWORD", raising=False)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(args))
-        return code, out.getvalue(), err.getvalue()
-
-    return run
 
 
 def test_cli_imports_a_good_file(cli, tmp_path, world):
