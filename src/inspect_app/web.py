@@ -15,6 +15,8 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from inspect_app import i18n
+from inspect_app.errors import Invalid
+from inspect_app.i18n import gettext as _
 from inspect_app.settings import Settings
 
 HTMX_FILE = "js/htmx-2.0.11.min.js"
@@ -126,9 +128,6 @@ def render(
 
 def form_site_id(data: dict[str, str]) -> int:
     """The site a 'start' form names; a missing or malformed one is a clear 422."""
-    from inspect_app.errors import Invalid
-    from inspect_app.i18n import gettext as _
-
     raw = (data.get("site_id") or "").strip()
     if not raw.isdigit():
         raise Invalid(_("Choose a site."), fields={"site_id": _("Choose a site.")})

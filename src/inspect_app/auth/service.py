@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
-from inspect_app.auth.passwords import burn_time, hash_password, verify_password
+from inspect_app.auth.passwords import burn_time, verify_password
 from inspect_app.models import (
     ApiToken,
     AuthSession,
@@ -262,10 +262,3 @@ def revoke_api_token(*, session: Session, user_id: int, token_id: int) -> bool:
         .values(revoked_at=utcnow())
     )
     return result.rowcount > 0
-
-
-# --- accounts ------------------------------------------------------------------------------
-
-
-def set_password(*, user: User, password: str, settings: Settings) -> None:
-    user.password_hash = hash_password(password, settings=settings)

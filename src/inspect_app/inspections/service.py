@@ -14,14 +14,17 @@ from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import (
     Answer,
+    ChecklistTemplate,
     Inspection,
     InspectionStatus,
     Photo,
+    PhotoBlob,
     Rectification,
     Result,
     Role,
     Site,
     TemplateItem,
+    TemplateVersion,
     utcnow,
 )
 from inspect_app.rectifications.service import record_creation
@@ -325,9 +328,7 @@ def require_readable(inspection: Inspection, user: CurrentUser) -> None:
     raise NotFound(_("This inspection does not exist or is not visible to you."))
 
 
-def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list:
-    from inspect_app.models import PhotoBlob
-
+def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list[PhotoBlob]:
     hashes = {p.sha256 for group in photos.values() for p in group}
     if not hashes:
         return []
@@ -348,8 +349,6 @@ def require_photo_slot(
 
 def templates_by_version(*, session: Session) -> dict[int, tuple]:
     """version id -> (template, version), to title a list of inspections without a query each."""
-    from inspect_app.models import ChecklistTemplate, TemplateVersion
-
     rows = session.exec(
         select(TemplateVersion, ChecklistTemplate).join(
             ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id

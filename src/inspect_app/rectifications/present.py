@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import Session
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.errors import Invalid
+from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections.api import photo_out
 from inspect_app.inspections.service import blobs_for
@@ -103,9 +103,10 @@ def detail_out(
 
 
 def find_row(*, session: Session, user: CurrentUser, item_id: int, today: date) -> queries.Row:
-    """The list row of one visible item (404 when not visible)."""
-    service.get_rectification(session=session, user=user, item_id=item_id)
+    """The list row of one visible item (404 when not visible: the rows are scoped)."""
     rows = queries.rows_by_ids(session=session, user=user, ids=[item_id])
+    if not rows:
+        raise NotFound(_("This rectification item does not exist or is not visible to you."))
     return rows[0]
 
 

@@ -332,6 +332,14 @@ def daily_series(
     return out
 
 
+def active_site_rows(
+    *, session: Session, user: CurrentUser, site_id: int, today: date
+) -> list[Row]:
+    """A site's open and fix-reported items, earliest deadline first (the site page, a visit)."""
+    f = ItemFilter(site_id=site_id, status="active")
+    return list_items(session=session, user=user, f=f, today=today, limit=None)[0]
+
+
 def rows_by_ids(*, session: Session, user: CurrentUser, ids: list[int]) -> list[Row]:
     return _rows(
         session.exec(_base(user).where(Rectification.id.in_(ids)).order_by(Rectification.id))

@@ -324,13 +324,6 @@ def get_visit(*, session: Session, user: CurrentUser, uuid: str) -> FollowUpVisi
     return visit
 
 
-def site_items(*, session: Session, site_id: int, active_only: bool = True) -> list[Rectification]:
-    stmt = select(Rectification).where(Rectification.site_id == site_id)
-    if active_only:
-        stmt = stmt.where(Rectification.status.in_(ACTIVE))
-    return list(session.exec(stmt.order_by(Rectification.deadline, Rectification.id)))
-
-
 def site_closed_out(*, session: Session, site_id: int) -> bool | None:
     """True when the site had items and none remains open; None when it never had any."""
     statuses = set(

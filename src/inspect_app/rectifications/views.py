@@ -49,11 +49,8 @@ class RectificationsController(Controller):
 
     def _list_context(self, request, db, settings) -> dict:
         f = present.parse_filter(request.query_params)
-        page = (
-            max(1, int(request.query_params.get("page", "1") or 1))
-            if (request.query_params.get("page", "1") or "1").isdigit()
-            else 1
-        )
+        raw_page = request.query_params.get("page") or "1"
+        page = max(1, int(raw_page)) if raw_page.isdigit() else 1
         today = today_in(settings.time_zone)
         rows, total = queries.list_items(
             session=db,
@@ -268,14 +265,15 @@ class VisitsController(Controller):
     ) -> Template:
         visit = service.get_visit(session=db, user=request.user, uuid=check_uuid(uuid))
         today = today_in(settings.time_zone)
-        items = service.site_items(session=db, site_id=visit.site_id)
-        rows = queries.rows_by_ids(session=db, user=request.user, ids=[i.id for i in items])
+        rows = queries.active_site_rows(
+            session=db, user=request.user, site_id=visit.site_id, today=today
+        )
         return render(
             request,
             "rectifications/visit.html",
             visit=visit,
             site=db.get(Site, visit.site_id),
-            rows=sorted(rows, key=lambda r: r.item.deadline),
+            rows=rows,
             today=today,
             photos={r.item.id: service.photos_of(session=db, item=r.item) for r in rows},
             closed_out=service.site_closed_out(session=db, site_id=visit.site_id),

@@ -77,6 +77,7 @@ class SitesController(Controller):
         self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[int]
     ) -> Template:
         site = service.get_site(session=db, user=request.user, site_id=site_id)
+        today = today_in(settings.time_zone)
         tenants, tenant_total = service.search_sites(
             session=db,
             user=request.user,
@@ -102,13 +103,11 @@ class SitesController(Controller):
             checklists=start_choices(db, request.user),
             history=inspections.site_history(session=db, user=request.user, site_id=site.id),
             templates_by_version=inspections.templates_by_version(session=db),
-            open_items=rect_queries.rows_by_ids(
-                session=db,
-                user=request.user,
-                ids=[i.id for i in rectifications.site_items(session=db, site_id=site.id)],
+            open_items=rect_queries.active_site_rows(
+                session=db, user=request.user, site_id=site.id, today=today
             ),
             closed_out=rectifications.site_closed_out(session=db, site_id=site.id),
-            today=today_in(settings.time_zone),
+            today=today,
         )
 
     # --- admin ------------------------------------------------------------------------
