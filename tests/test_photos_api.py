@@ -94,8 +94,9 @@ def test_upload_serves_three_sizes_with_caching_and_no_metadata(client, api_toke
     assert photo["gps_latitude"] == pytest.approx(31.2278, abs=1e-3)
     assert photo["gps_longitude"] == pytest.approx(121.4639, abs=1e-3)
     for size in ("thumb", "display"):
-        served = client.get(photo["urls"][size], headers=headers)
+        served = client.get(photo["urls"][size], headers={**headers, "Accept-Encoding": "br, gzip"})
         assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+        assert "content-encoding" not in served.headers  # a JPEG is not compressed twice
         assert "private" in served.headers["cache-control"] and served.headers["etag"]
         assert served.headers["x-content-type-options"] == "nosniff"
         image = Image.open(io.BytesIO(served.content))

@@ -129,6 +129,19 @@ def test_vendored_htmx_and_app_assets_are_served_with_long_caching(client):
     assert re.search(r'src="/static/js/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]{10}"', html)
 
 
+def test_pages_and_scripts_are_compressed_for_slow_connections(client):
+    """Brotli when the browser offers it, gzip otherwise, plain text for clients asking none."""
+    html = client.get("/login", headers={"Accept-Encoding": "br, gzip"})
+    assert html.headers["content-encoding"] == "br" and "<form" in html.text
+    script = re.search(r'src="(/static/[^"]+)"', html.text).group(1)
+    gzipped = client.get(script, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip"
+    plain = client.get(script, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert gzipped.content == plain.content  # the client sees the same script either way
+    assert int(gzipped.headers["content-length"]) < len(plain.content) / 2
+
+
 def test_each_role_has_its_own_home_page(login_as):
     texts = {u: login_as(u).get("/").text for u in ("admin", "supervisor", "inspector1", "owner1")}
     assert "/admin/users" in texts["admin"] and "/sites/import" in texts["admin"]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from litestar import Litestar, Request, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
@@ -29,7 +30,7 @@ from inspect_app.home import home
 from inspect_app.inspections.api import InspectionsApiController
 from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
-from inspect_app.photos.api import PhotosApiController
+from inspect_app.photos.api import NO_COMPRESSION, PhotosApiController
 from inspect_app.photos.storage import DirectoryStorage
 from inspect_app.pwa import manifest, offline_page, service_worker
 from inspect_app.rectifications.api import RectificationsApiController
@@ -125,6 +126,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_name=CSRF_COOKIE,
             cookie_httponly=False,
             exclude=["/api/", "/static/", "/healthz"],
+        ),
+        # Brotli for browsers that ask for it, gzip otherwise; small bodies are left alone.
+        compression_config=CompressionConfig(
+            backend="brotli",
+            brotli_gzip_fallback=True,
+            gzip_compress_level=6,
+            exclude_opt_key=NO_COMPRESSION,
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         template_config=template_config(settings),

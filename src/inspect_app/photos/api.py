@@ -25,6 +25,7 @@ from inspect_app.photos.upload import receive_upload
 from inspect_app.rectifications import service as rectifications
 
 UPLOAD = {"request_max_body_size": None, "status_code": 200}  # the receiver enforces the cap
+NO_COMPRESSION = "no_compression"  # JPEGs are compressed already: sent as they are
 
 
 class PhotosApiController(Controller):
@@ -78,7 +79,12 @@ class PhotosApiController(Controller):
 
         return await _upload(request, db, settings, state, photo_uuid, slot, check)
 
-    @get("/photos/{uuid:str}/{size:str}", responses=ERRORS, sync_to_thread=True)
+    @get(
+        "/photos/{uuid:str}/{size:str}",
+        responses=ERRORS,
+        sync_to_thread=True,
+        opt={NO_COMPRESSION: True},
+    )
     def serve(
         self,
         request: Request,
