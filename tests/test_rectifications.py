@@ -344,3 +344,66 @@ def test_list_filters_sort_and_paging(client, api_token, world, owned_site):
     bad = client.get(base + "&deadline_from=yesterday", headers=supervisor)
     assert bad.status_code == 422 and "deadline_from" in bad.json()["error"]["fields"]
     assert client.get(base + "&limit=0", headers=supervisor).status_code == 400
+
+
+def test_follow_up_visit_started_by_uuid_groups_its_verdicts(
+    client, api_token, world, owned_site, item_id
+):
+    """A phone names its visit with a UUID (replays return the same visit); each verdict that
+    names the visit is recorded on it; a visit cannot be reused for another site or inspector."""
+    username = inspector_of(world, owned_site)
+    inspector = api_token(username)
+    visit_uuid = str(uuid.uuid4())
+    first = client.put(
+        f"/api/v1/visits/{visit_uuid}", headers=inspector, json={"site_id": owned_site.id}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["site_id"] == owned_site.id
+    replay = client.put(
+        f"/api/v1/visits/{visit_uuid}", headers=inspector, json={"site_id": owned_site.id}
+    )
+    assert replay.json()["id"] == first.json()["id"]
+
+    other_site = next(
+        s for s in world.sites() if s.team_id == owned_site.team_id and s.id != owned_site.id
+    )
+    moved = client.put(
+        f"/api/v1/visits/{visit_uuid}", headers=inspector, json={"site_id": other_site.id}
+    )
+    assert moved.status_code == 409
+    elsewhere = str(uuid.uuid4())
+    client.put(f"/api/v1/visits/{elsewhere}", headers=inspector, json={"site_id": other_site.id})
+    r = client.post(
+        f"/api/v1/rectifications/{item_id}/verify",
+        headers=inspector,
+        json={"outcome": "not_fixed", "visit_uuid": elsewhere},
+    )
+    assert r.status_code == 409 and r.json()["error"]["message"]
+
+    r = client.post(
+        f"/api/v1/rectifications/{item_id}/verify",
+        headers=inspector,
+        json={"outcome": "not_fixed", "note": "still blocked", "visit_uuid": visit_uuid},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["events"][-1]["visit_id"] == first.json()["id"]
+
+
+def test_follow_up_visit_refusals(client, api_token, world, owned_site, item_id):
+    visit = f"/api/v1/visits/{uuid.uuid4()}"
+    body = {"site_id": owned_site.id}
+    assert client.put(visit, json=body).status_code == 401
+    assert client.put(visit, headers=api_token("owner1"), json=body).status_code == 403
+    assert client.put(visit, headers=api_token("supervisor"), json=body).status_code == 403
+    assert client.put(visit, headers=api_token("inspector12"), json=body).status_code == 404
+    inspector = api_token(inspector_of(world, owned_site))
+    assert client.put("/api/v1/visits/nope", headers=inspector, json=body).status_code == 422
+    assert client.put(visit, headers=inspector, json={"site_id": "x"}).status_code == 400
+    r = client.post(
+        f"/api/v1/rectifications/{item_id}/verify",
+        headers=inspector,
+        json={"outcome": "not_fixed", "visit_uuid": str(uuid.uuid4())},
+    )
+    assert r.status_code == 404  # an unknown visit: the verdict is not recorded
+    detail = client.get(f"/api/v1/rectifications/{item_id}", headers=inspector).json()
+    assert [e["kind"] for e in detail["events"]] == ["created"]

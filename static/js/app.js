@@ -95,11 +95,15 @@ document.addEventListener("click", function (event) {
       box.querySelector(".outbox-last").textContent = s.lastSync
         ? fill(msg.msgLastSync, { time: new Date(s.lastSync).toLocaleString() }) : msg.msgNever;
       box.querySelector(".outbox-paused").hidden = !s.paused;
+      var held = box.querySelector(".outbox-held");
+      held.textContent = s.held ? fill(msg.msgHeld, { n: s.held, users: s.heldFor }) : "";
+      held.hidden = !s.held;
       var list = box.querySelector(".outbox-refused");
       list.textContent = "";
       s.refused.forEach(function (row) { list.appendChild(refusedItem(row)); });
-      box.classList.toggle("clear", !waiting && !s.refused.length && !s.paused);
-      box.hidden = !(always || waiting || s.refused.length || s.paused);
+      var attention = waiting || s.refused.length || s.paused || s.held;
+      box.classList.toggle("clear", !attention);
+      box.hidden = !(always || attention);
       box.dataset.records = s.records; // for tests and scripts
       box.dataset.photos = s.photos;
     });

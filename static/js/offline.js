@@ -4,9 +4,11 @@
  * photos are shrunk and kept as Blobs, and "Submit" marks the record for submitting. The outbox
  * sends it all when there is signal (records, then photos, then the submit).
  * A follow-up visit (#visit-{site id}) lists the site's active rectification items with their
- * earlier thumbnails (kept on the phone as Blobs); each verdict, "Fixed" with an after photo or
- * "Not fixed" with a note and maybe a new deadline, goes into the outbox as a "verdict" record
- * keyed by its request_id, its photo keyed by the photo uuid. */
+ * earlier thumbnails (kept on the phone as Blobs); the first verdict saved starts a "visit"
+ * record (its own UUID); each verdict, "Fixed" with an after photo or "Not fixed" with a note
+ * and maybe a new deadline, goes into the outbox as a "verdict" record naming that visit, keyed
+ * by its request_id, its photo keyed by the photo uuid. Every record carries the user who made
+ * it, so only that account sends it. */
 (function () {
   "use strict";
   var root = document.getElementById("offline");
@@ -40,7 +42,8 @@
       var list = $("offline-drafts");
       list.textContent = "";
       records.forEach(function (rec) {
-        if (rec.kind === "verdict") return; // shown in its follow-up visit and the outbox bar
+        if (rec.kind !== "inspection") return; // verdicts show in their follow-up visit
+        if (rec.user && rec.user !== author().user) return; // another account's: held, in the bar
         var li = el("li", "card");
         var a = el("a");
         a.href = "/offline#" + rec.uuid;
@@ -84,6 +87,10 @@
       list.appendChild(li);
     });
   }
+  // Who made a record: only that account's session sends it.
+  function author() {
+    return data && data.me ? { user: data.me.id, username: data.me.username } : {};
+  }
   function start(site, template) {
     var rec = {
       uuid: uuid4(), kind: "inspection", label: name(site, "name") + " · " + name(template, "title"),
@@ -91,7 +98,7 @@
               started_at: new Date().toISOString(), answers: [] },
       submit: false, dirty: true, state: "waiting", error: null
     };
-    outbox.put("records", rec).then(function () { location.hash = rec.uuid; });
+    outbox.put("records", Object.assign(rec, author())).then(function () { location.hash = rec.uuid; });
   }
 
   // --- one inspection: answers saved to the outbox as they are given ---
@@ -250,6 +257,21 @@
       });
     });
   }
+  // The visit this phone is making to a site: the one waiting in the outbox, or a new one.
+  function visitOf(site) {
+    var me = author().user;
+    return outbox.all("records").then(function (records) {
+      var open = records.filter(function (r) {
+        return r.kind === "visit" && r.body.site_id === site.id && r.user === me && r.state !== "refused";
+      })[0];
+      if (open) return open.uuid;
+      var visit = Object.assign({
+        uuid: uuid4(), kind: "visit", label: name(site, "name"), body: { site_id: site.id },
+        submit: true, dirty: true, state: "waiting", error: null
+      }, author());
+      return outbox.put("records", visit).then(function () { return visit.uuid; });
+    });
+  }
   function visitItemView(site, item, verdict) {
     var li = $("offline-visit-item").content.firstElementChild.cloneNode(true);
     li.id = "visit-item-" + item.id;
@@ -298,13 +320,16 @@
           sent: false, state: "waiting", url: "/api/v1/rectifications/" + item.id + "/photos/" + photoId
         });
       }
-      var rec = {
+      var rec = Object.assign({
         uuid: requestId, kind: "verdict", item_id: item.id, label: name(site, "name") + " · " + item.item_code,
         body: { outcome: outcome, note: note.value, photo_ids: photoIds,
                 new_deadline: outcome === "not_fixed" && deadline.value ? deadline.value : null },
         submit: true, dirty: false, state: "waiting", error: null
-      };
-      saving.then(function () { return outbox.put("records", rec); }).then(function () {
+      }, author());
+      saving.then(function () { return visitOf(site); }).then(function (id) {
+        rec.body.visit_uuid = id;
+        return outbox.put("records", rec);
+      }).then(function () {
         showState(rec);
         if (navigator.onLine) outbox.syncNow();
       });

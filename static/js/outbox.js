@@ -1,15 +1,20 @@
 /* The outbox: what the phone made offline waits here (IndexedDB) until the server has it.
  *
  * Stores, all keyed by client UUIDs (the server treats a repeated UUID as a replay):
- *   records  {uuid, kind: "inspection", label, body, submit, dirty, state, error, updated}
- *            body is the PUT /api/v1/inspections/{uuid} JSON without "submit"; dirty = changed
- *            since the server last saw it; state "waiting" or "refused" (with error.message).
- *            A follow-up verdict is {uuid (= request_id), kind: "verdict", item_id, label, body,
- *            submit: true, dirty: false, ...}: body is the POST .../verify JSON.
+ *   records  {uuid, kind: "inspection", user, username, label, body, submit, dirty, state,
+ *            error}: body is the PUT /api/v1/inspections/{uuid} JSON without "submit"; dirty =
+ *            changed since the server last saw it; state "waiting" or "refused" (with error).
+ *            A follow-up visit is {uuid, kind: "visit", body: {site_id}, dirty, submit: true}
+ *            (PUT /api/v1/visits/{uuid}); each verdict on it is {uuid (= request_id), kind:
+ *            "verdict", item_id, body (the POST .../verify JSON, naming body.visit_uuid),
+ *            submit: true, dirty: false}. A visit record goes once its verdicts are sent.
+ *            `user` is who made the record: only that account sends it (another account
+ *            signed in on the same phone sees it held, never sends it under its own name).
  *   photos   {uuid, record, item_code, url, blob, name, sent, state, error}
  *            blob is the already-shrunk photo; dropped once sent (sent: true stays, so the
  *            offline page still counts it for the "failed item needs a photo" rule).
- *   meta     {key, value}: "lastSync" (ISO time), "paused" (true after a 401), "data"
+ *   meta     {key, value}: "lastSync" (ISO time), "paused" (true after a 401), "me" (who
+ *            the server last said is signed in), "data"
  *            (sites, templates, the user, and the active rectification items with their
  *            finding-photo thumbnails as Blobs, kept for offline work).
  * One sync round: every changed record as a draft (submit false), then the photos one by one
@@ -86,11 +91,30 @@
       body: JSON.stringify(Object.assign({}, rec.body, { submit: submit }))
     });
   }
+  function putVisit(rec) {
+    return send("/api/v1/visits/" + rec.uuid, {
+      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(rec.body)
+    });
+  }
+  // Who is signed in: "paused" (401), "retry" (no answer) or the user.
+  function whoAmI() {
+    return fetch("/api/v1/me", { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401) return "paused";
+      return r.ok ? r.json() : "retry";
+    }, function () { return "retry"; });
+  }
+  function mineFor(me) {
+    return function (rec) { return !rec.user || rec.user === me.id; };
+  }
+  // Verdicts first, visits last: a visit record goes once no verdict names it.
+  function submitOrder(a, b) { return (a.kind === "visit") - (b.kind === "visit"); }
   // A follow-up verdict, sent once its photos are on the server; request_id makes it a replay.
-  function sendVerdict(rec) {
+  // A verdict whose visit the server refused is still sent, without naming the visit.
+  function sendVerdict(rec, visitRefused) {
+    var body = Object.assign({}, rec.body, { request_id: rec.uuid });
+    if (visitRefused) delete body.visit_uuid;
     return send("/api/v1/rectifications/" + rec.item_id + "/verify", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(Object.assign({}, rec.body, { request_id: rec.uuid }))
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     });
   }
   // The server has the verdict: keep the phone's copy of the item in step (gone once closed).
@@ -141,22 +165,22 @@
       stop = result.kind;
       if (stop === "paused") return setMeta("paused", true);
     }
-    return getMeta("paused").then(function (paused) {
-      if (!paused) return true;
-      // Paused after a 401: resume only when the session works again (the user signed in).
-      return fetch("/api/v1/me", { credentials: "same-origin" }).then(function (r) {
-        if (r.ok) return setMeta("paused", false).then(function () { return true; });
-        return false;
-      }, function () { return false; });
-    }).then(function (go) {
-      if (!go) { stop = "paused"; return; }
+    var mine = null;
+    // 0. Who is signed in: a 401 pauses (resumed once a round finds the session working).
+    return whoAmI().then(function (me) {
+      if (me === "paused") return setMeta("paused", true).then(function () { stop = "paused"; });
+      if (me === "retry") { stop = "retry"; return; }
+      mine = mineFor(me);
+      return setMeta("paused", false).then(function () { return setMeta("me", me); });
+    }).then(function () {
+      if (stop) return;
       return all("records").then(function (records) {
-        var live = records.filter(function (r) { return r.state !== "refused"; });
-        // 1. Records, as drafts.
+        var live = records.filter(function (r) { return r.state !== "refused" && mine(r); });
+        // 1. Records, as drafts (a visit is created).
         return live.reduce(function (chain, rec) {
           return chain.then(function () {
             if (stop || !rec.dirty) return;
-            return putRecord(rec, false).then(function (result) {
+            return (rec.kind === "visit" ? putVisit(rec) : putRecord(rec, false)).then(function (result) {
               return handle("records", rec, result, function () {
                 rec.dirty = false;
                 return put("records", rec);
@@ -187,15 +211,26 @@
           return Promise.all([all("records"), all("photos")]);
         }).then(function (both) {
           var photos = both[1];
-          return both[0].reduce(function (chain, rec) {
+          var records = both[0].filter(mine);
+          var visits = {}; // visit uuid -> its record, while the server does not have it
+          records.forEach(function (r) { if (r.kind === "visit" && (r.dirty || r.state === "refused")) visits[r.uuid] = r; });
+          return records.sort(submitOrder).reduce(function (chain, rec) {
             return chain.then(function () {
               if (stop || !rec.submit || rec.state === "refused" || rec.dirty) return;
-              var mine = photos.filter(function (p) { return p.record === rec.uuid; });
-              if (mine.some(function (p) { return !p.sent; })) return;
+              if (rec.kind === "visit") { // done once none of its verdicts waits
+                return all("records").then(function (now) {
+                  var open = now.some(function (r) { return r.kind === "verdict" && r.body.visit_uuid === rec.uuid; });
+                  if (!open) return del("records", rec.uuid);
+                });
+              }
+              var own = photos.filter(function (p) { return p.record === rec.uuid; });
+              if (own.some(function (p) { return !p.sent; })) return;
               var verdict = rec.kind === "verdict";
-              return (verdict ? sendVerdict(rec) : putRecord(rec, true)).then(function (result) {
+              var visit = verdict && visits[rec.body.visit_uuid];
+              if (visit && visit.state !== "refused") return; // the visit goes first
+              return (verdict ? sendVerdict(rec, !!visit) : putRecord(rec, true)).then(function (result) {
                 return handle("records", rec, result, function () {
-                  return Promise.all(mine.map(function (p) { return del("photos", p.uuid); }))
+                  return Promise.all(own.map(function (p) { return del("photos", p.uuid); }))
                     .then(function () { return del("records", rec.uuid); })
                     .then(function () { if (verdict) return verdictDone(result.body); });
                 });
@@ -232,14 +267,22 @@
 
   // What the status bar shows.
   function summary() {
-    return Promise.all([all("records"), all("photos"), getMeta("lastSync"), getMeta("paused")])
+    return Promise.all([all("records"), all("photos"), getMeta("lastSync"), getMeta("paused"), getMeta("me")])
       .then(function (r) {
-        var records = r[0], photos = r[1];
+        var me = r[4], mine = me ? mineFor(me) : function () { return true; };
+        var records = r[0].filter(mine), held = r[0].filter(function (x) { return !mine(x); });
+        var byRecord = {};
+        r[0].forEach(function (x) { byRecord[x.uuid] = x; });
+        var photos = r[1].filter(function (p) { return !p.record || !byRecord[p.record] || mine(byRecord[p.record]); });
         return {
-          records: records.filter(function (x) { return x.state !== "refused" && (x.dirty || x.submit); }).length,
+          records: records.filter(function (x) {  // a visit travels with its verdicts
+            return x.kind !== "visit" && x.state !== "refused" && (x.dirty || x.submit);
+          }).length,
           photos: photos.filter(function (p) { return !p.sent && p.state !== "refused"; }).length,
           refused: records.filter(function (x) { return x.state === "refused"; })
             .concat(photos.filter(function (p) { return p.state === "refused"; })),
+          held: held.length,
+          heldFor: held.map(function (x) { return x.username; }).filter(function (u, i, a) { return u && a.indexOf(u) === i; }).join(", "),
           lastSync: r[2], paused: !!r[3] || state.paused, syncing: state.syncing
         };
       });

@@ -87,49 +87,100 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+@dataclass
+class AppServer:
+    """`inspect-app serve` on a copy of the migrated demo database, on a fixed port, so it can
+    be killed (SIGKILL, like a power cut) and started again where the phones expect it."""
+
+    var_dir: Path
+    template: Path
+    port: int = field(default_factory=_free_port)
+    process: subprocess.Popen | None = None
+
+    def __post_init__(self) -> None:
+        shutil.copyfile(self.template, self.var_dir / "inspect.db")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.var_dir / "server.log"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{self.var_dir / 'inspect.db'}",
+            "VAR_DIR": str(self.var_dir),
+            "ARGON2_TIME_COST": "1",
+            "ARGON2_MEMORY_KIB": "8",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "COOKIE_SECURE", "WORKERS"):
+            env.pop(name, None)
+        return env
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(APP_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env,
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(
+                    f"the app server did not answer {self.url}/healthz "
+                    f"(exit code {self.process.returncode}); its log:\n" + _tail(self.log_path)
+                )
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flushing, whatever the server was doing."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """Run `inspect-app ARGS` against this server's database and photo store."""
+        return subprocess.run(
+            [str(APP_BIN), *args], env=self.env, capture_output=True, text=True, check=False
+        )
+
+
 @pytest.fixture(scope="session")
 def live_server(sqlite_template: Path, tmp_path_factory, pytestconfig) -> Iterator[str]:
-    """`inspect-app serve` on a copy of the migrated demo database; yields its base URL."""
-    var_dir = tmp_path_factory.mktemp("live")
-    database = var_dir / "inspect.db"
-    shutil.copyfile(sqlite_template, database)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "VAR_DIR": str(var_dir),
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_KIB": "8",
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "COOKIE_SECURE", "WORKERS"):
-        env.pop(name, None)
-    log_path = var_dir / "server.log"
-    pytestconfig.stash[SERVER_LOG] = log_path
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(APP_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not _healthy(base_url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    _stop(process)
-                    pytest.fail(
-                        f"the app server did not answer {base_url}/healthz "
-                        f"(exit code {process.returncode}); its log:\n" + _tail(log_path)
-                    )
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            _stop(process)
+    """The shared app server of the browser tests; yields its base URL."""
+    server = AppServer(tmp_path_factory.mktemp("live"), sqlite_template)
+    pytestconfig.stash[SERVER_LOG] = server.log_path
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_server(sqlite_template: Path, tmp_path) -> Iterator[AppServer]:
+    """A server of the test's own, for tests that kill and restart it."""
+    server = AppServer(tmp_path, sqlite_template)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -213,9 +264,10 @@ def new_phone(browser, live_server: str) -> Iterator[Callable]:
         width: int = PHONE["width"],
         height: int = PHONE["height"],
         service_workers: str = "block",
+        server: str = live_server,
     ):
         context = browser.new_context(
-            base_url=live_server,
+            base_url=server,
             viewport={"width": width, "height": height},
             is_mobile=True,
             has_touch=True,
@@ -225,11 +277,11 @@ def new_phone(browser, live_server: str) -> Iterator[Callable]:
         )
         contexts.append(context)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
-        log = PageLog(host=urlsplit(live_server).netloc)
+        log = PageLog(host=urlsplit(server).netloc)
         logs.append(log)
 
         def _route(route) -> None:
-            if _origin(route.request.url) == live_server:
+            if _origin(route.request.url) == server:
                 route.continue_()
             else:
                 log.foreign_requests.append(route.request.url)

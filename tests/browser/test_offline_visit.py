@@ -109,3 +109,4 @@ def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tm
     closed = [e for e in stored["events"] if e["kind"] == "verified_closed"]
     assert len(closed) == 1 and len(closed[0]["photos"]) == 1
     assert closed[0]["note"] == "Extinguisher back in place"
+    assert closed[0]["visit_id"] is not None  # recorded on the visit the phone started

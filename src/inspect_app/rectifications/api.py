@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import Session
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login, require_roles
 from inspect_app.deps import AppSettings, DbSession
+from inspect_app.inspections.api import check_uuid
 from inspect_app.models import Role
 from inspect_app.rectifications import present, queries, service
 from inspect_app.rectifications.schemas import (
@@ -22,6 +23,8 @@ from inspect_app.rectifications.schemas import (
     RectificationPage,
     ReportFixedIn,
     VerifyIn,
+    VisitIn,
+    VisitOut,
 )
 from inspect_app.timezone import today_in
 
@@ -99,6 +102,17 @@ class RectificationsApiController(Controller):
         service.report_fixed(session=db, user=request.user, item_id=item_id, change=change)
         return _detail(db, request, settings, item_id)
 
+    @put("/visits/{uuid:str}", responses=ERRORS, sync_to_thread=True, status_code=200)
+    def put_visit(
+        self, request: Request, db: DbSession, uuid: FromPath[str], data: JSONBody[VisitIn]
+    ) -> VisitOut:
+        """Start a follow-up visit under a client UUID (a replay returns the same visit); its
+        verdicts name it in `visit_uuid`."""
+        visit = service.start_visit(
+            session=db, user=request.user, site_id=data.site_id, uuid=check_uuid(uuid)
+        )
+        return VisitOut.model_validate(visit, from_attributes=True)
+
     @post(
         "/rectifications/{item_id:int}/verify",
         responses=ERRORS,
@@ -114,15 +128,12 @@ class RectificationsApiController(Controller):
         data: JSONBody[VerifyIn],
     ) -> RectificationDetail:
         """An inspector's verdict: `closed` (an 'after' photo id required) or `not_fixed`."""
-        visit_id = None
-        if data.visit_uuid:
-            visit_id = service.get_visit(session=db, user=request.user, uuid=data.visit_uuid).id
         change = service.Change(
             note=data.note,
             photo_uuids=tuple(data.photo_ids),
             new_deadline=data.new_deadline,
             request_id=data.request_id,
-            visit_id=visit_id,
+            visit_uuid=data.visit_uuid,
         )
         service.verify(
             session=db,

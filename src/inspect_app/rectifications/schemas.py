@@ -74,6 +74,18 @@ class VerifyIn(BaseModel):
     request_id: str | None = Field(default=None, max_length=64)
 
 
+class VisitIn(BaseModel):
+    site_id: int = Field(description="The site visited")
+
+
+class VisitOut(BaseModel):
+    id: int
+    uuid: str
+    site_id: int
+    inspector_id: int
+    started_at: datetime
+
+
 class ExtendIn(BaseModel):
     reason: str = Field(max_length=2000)
     new_deadline: date

@@ -91,7 +91,7 @@ class Change:
     photo_uuids: tuple[str, ...] = ()
     new_deadline: date | None = None
     request_id: str | None = None
-    visit_id: int | None = None
+    visit_uuid: str | None = None  # the follow-up visit a verdict belongs to
 
 
 def _replayed(
@@ -155,6 +155,7 @@ def _record(
     change: Change,
     photos: list[Photo],
     new_deadline: date | None = None,
+    visit_id: int | None = None,
 ) -> Rectification:
     event = RectificationEvent(
         rectification_id=item.id,
@@ -165,7 +166,7 @@ def _record(
         note=change.note.strip()[:2000],
         old_deadline=item.deadline,
         new_deadline=new_deadline,
-        visit_id=change.visit_id,
+        visit_id=visit_id,
         request_id=change.request_id,
     )
     session.add(event)
@@ -236,6 +237,7 @@ def verify(
         raise Forbidden(_("Only inspectors verify items on a follow-up visit."))
     if item.status not in ACTIVE:
         raise _refuse(item, _("verified"))
+    visit_id = _visit_for(session, user, item, change.visit_uuid)
     photos = _attach_photos(session, item, user, change.photo_uuids)
     if kind == EventKind.verified_closed:
         if not photos:
@@ -243,13 +245,27 @@ def verify(
                 _("Add an 'after' photo before closing the item."),
                 fields={"photo_ids": _("Add an 'after' photo before closing the item.")},
             )
-        return _record(session, item, user, kind, Status.closed, change, photos)
+        return _record(session, item, user, kind, Status.closed, change, photos, visit_id=visit_id)
     if change.new_deadline is not None and change.new_deadline < today:
         raise Invalid(
             _("The new deadline is in the past."),
             fields={"new_deadline": _("Choose a later date.")},
         )
-    return _record(session, item, user, kind, Status.open, change, photos, change.new_deadline)
+    return _record(
+        session, item, user, kind, Status.open, change, photos, change.new_deadline, visit_id
+    )
+
+
+def _visit_for(
+    session: Session, user: CurrentUser, item: Rectification, visit_uuid: str | None
+) -> int | None:
+    """The visit a verdict is recorded on: the inspector's own visit to the item's site."""
+    if not visit_uuid:
+        return None
+    visit = get_visit(session=session, user=user, uuid=visit_uuid)
+    if visit.site_id != item.site_id or visit.inspector_id != user.id:
+        raise Conflict(_("This follow-up visit is at another site or by another inspector."))
+    return visit.id
 
 
 def extend(

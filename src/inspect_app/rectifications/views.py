@@ -26,7 +26,7 @@ PAGE_SIZE = 30
 EXPORT_LIMIT = 50_000
 
 
-def _change(data: dict[str, str], visit_id: int | None = None) -> service.Change:
+def _change(data: dict[str, str]) -> service.Change:
     raw_deadline = (data.get("new_deadline") or "").strip()
     try:
         deadline = inspections.parse_deadline(raw_deadline or None, "new_deadline")
@@ -38,7 +38,7 @@ def _change(data: dict[str, str], visit_id: int | None = None) -> service.Change
         photo_uuids=photos,
         new_deadline=deadline,
         request_id=data.get("request_id") or None,
-        visit_id=visit_id,
+        visit_uuid=data.get("visit_uuid") or None,
     )
 
 
@@ -164,22 +164,21 @@ class RectificationsController(Controller):
         item_id: FromPath[int],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        def act():
-            visit_id = None
-            if data.get("visit_uuid"):
-                visit_id = service.get_visit(
-                    session=db, user=request.user, uuid=check_uuid(data["visit_uuid"])
-                ).id
-            service.verify(
+        return self._act(
+            request,
+            db,
+            settings,
+            item_id,
+            lambda: service.verify(
                 session=db,
                 user=request.user,
                 item_id=item_id,
                 outcome=data.get("outcome", ""),
-                change=_change(data, visit_id),
+                change=_change(data),
                 today=today_in(settings.time_zone),
-            )
-
-        return self._act(request, db, settings, item_id, act, data)
+            ),
+            data,
+        )
 
     @post("/{item_id:int}/extend", sync_to_thread=True, status_code=303)
     def extend(
