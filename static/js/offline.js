@@ -131,7 +131,17 @@
     if (!rec.submit) rec.state = "waiting";
     return outbox.put("records", rec);
   }
+  // A failed item gets the item's usual period as its deadline; other answers have none.
+  function defaultDeadline(a, item) {
+    if (a.result === "fail" && !a.deadline) {
+      var d = new Date(); d.setDate(d.getDate() + item.period_days);
+      a.deadline = isoDate(d);
+    }
+    if (a.result !== "fail") a.deadline = null;
+  }
   function itemView(rec, item, number, photos) {
+    var given = answerOf(rec, item.code);
+    if (given) defaultDeadline(given, item); // e.g. a failure handed over from the online page
     var li = $("offline-item").content.firstElementChild.cloneNode(true);
     li.id = "item-" + item.code;
     li.dataset.code = item.code;
@@ -150,18 +160,16 @@
       li.querySelector(".fail-details").hidden = result !== "fail";
       note.value = a ? a.note : "";
       deadline.value = a && a.deadline ? a.deadline : "";
-      li.dataset.photos = photos.length;
-      count.textContent = fill(msg.msgPhotos, { n: photos.length });
+      // photos on the phone, and those the server already has (an inspection begun online)
+      var total = photos.length + ((rec.server_photos && rec.server_photos[item.code]) || 0);
+      li.dataset.photos = total;
+      count.textContent = fill(msg.msgPhotos, { n: total });
     }
     function update(changes) {
       var a = answerOf(rec, item.code);
       if (!a) { a = { item_code: item.code, result: "pass", note: "", deadline: null }; rec.body.answers.push(a); }
       Object.assign(a, changes);
-      if (a.result === "fail" && !a.deadline) {
-        var d = new Date(); d.setDate(d.getDate() + item.period_days);
-        a.deadline = isoDate(d);
-      }
-      if (a.result !== "fail") a.deadline = null;
+      defaultDeadline(a, item);
       draw();
       save(rec);
     }

@@ -1,5 +1,7 @@
 /* The walkthrough: photo capture and upload, the phone's position, and a check before submit.
-   Answers themselves are saved by htmx (hx-post on each item's form). */
+   Answers themselves are saved by htmx (hx-post on each item's form). When the signal goes,
+   "Continue offline" hands the inspection (same UUID, every answer on the page and the one
+   that did not get through) to the outbox and carries on in the offline page. */
 (function () {
   "use strict";
   var root = document.getElementById("walkthrough");
@@ -27,19 +29,67 @@
       var problems = results.filter(function (r) { return !r.ok; }).map(function (r) { return r.message; });
       if (problems.length) { status.textContent = problems.join(" "); status.classList.add("error"); }
       else { refreshItem(input); }
+      if (!navigator.onLine) offerOffline(input.closest("li.item"));
     });
   });
+
+  // Answers the server has not got (no signal): item code -> {result, note, deadline}.
+  var pending = {};
+  var outbox = window.InspectOutbox;
 
   // Tell the user when an answer could not be saved (no signal); htmx keeps the old state.
   document.body.addEventListener("htmx:sendError", function (event) {
     var li = event.target.closest && event.target.closest("li.item");
     if (!li) return;
+    var sent = event.detail.requestConfig ? event.detail.requestConfig.parameters : null;
+    if (sent) {
+      pending[li.dataset.code] = {
+        result: sent.result || li.dataset.result, note: sent.note, deadline: sent.deadline
+      };
+    }
+    offerOffline(li);
+  });
+  function offerOffline(li) {
     var note = li.querySelector(".item-error") || document.createElement("p");
     note.className = "error item-error";
     note.setAttribute("role", "alert");
-    note.textContent = root.dataset.msgNotSaved;
+    note.textContent = outbox ? root.dataset.msgNoSignal : root.dataset.msgNotSaved;
     li.appendChild(note);
-  });
+    if (!outbox || li.querySelector(".continue-offline")) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button primary continue-offline";
+    button.textContent = root.dataset.msgContinueOffline;
+    button.addEventListener("click", handOver);
+    li.appendChild(button);
+  }
+  function field(form, name) {
+    var input = form.querySelector("[name=" + name + "]");
+    return input ? input.value : "";
+  }
+  // The inspection as this page knows it, into the outbox under its own UUID; then offline.
+  function handOver() {
+    var d = root.dataset, answers = [], serverPhotos = {};
+    document.querySelectorAll("#walkthrough li.item").forEach(function (li) {
+      var code = li.dataset.code, p = pending[code] || {}, form = li.querySelector("form");
+      serverPhotos[code] = Number(li.dataset.photos || 0);
+      var result = p.result || li.dataset.result;
+      if (!result) return;
+      var deadline = p.deadline !== undefined ? p.deadline : field(form, "deadline");
+      answers.push({
+        item_code: code, result: result,
+        note: p.note !== undefined ? p.note : field(form, "note"),
+        deadline: result === "fail" && deadline ? deadline : null
+      });
+    });
+    var rec = {
+      uuid: inspection, kind: "inspection", label: d.label, user: Number(d.user), username: d.username,
+      body: { site_id: Number(d.site), template_code: d.template, template_version: Number(d.version),
+              started_at: d.started, answers: answers },
+      server_photos: serverPhotos, submit: false, dirty: true, state: "waiting", error: null
+    };
+    outbox.put("records", rec).then(function () { window.location.href = "/offline#" + inspection; });
+  }
 
   // Where the phone is when the inspection begins, if the inspector allows it.
   if (root.dataset.needsLocation === "true" && navigator.geolocation) {

@@ -3,6 +3,7 @@ a sync and comes back; another account signs in on a phone with someone else's r
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -16,6 +17,7 @@ from tests.browser.test_offline import (
     ready_offline,
     server_inspection,
 )
+from tests.browser.test_walkthrough import answer
 
 pytestmark = pytest.mark.browser
 
@@ -112,3 +114,58 @@ def test_records_wait_for_the_account_that_made_them(new_phone, login, photos): 
     assert stored["status"] == "submitted"
     assert stored["inspector_id"] == page.request.get("/api/v1/me").json()["id"]
     forgive_offline_errors(page)
+
+
+def test_walkthrough_that_loses_signal_carries_on_offline(new_phone, login, photos):  # noqa: F811
+    page = new_phone(service_workers="allow")
+    ready_offline(page, login)
+    page.goto("/")
+    page.locator("#main .list .card a").first.tap()
+    page.get_by_role("button", name="Fire-safety inspection").tap()
+    page.wait_for_url(re.compile(r"/inspections/[0-9a-f-]{36}$"))
+    uuid = page.url.rsplit("/", 1)[1]
+    for code, label in (("F01", "Pass"), ("F02", "Pass"), ("F03", "Fail")):
+        answer(page, code, label)
+    page.locator("#item-F03 input[type=file]").set_input_files(str(photos[0]))
+    expect(page.locator("#item-F03 .thumbs img")).to_have_count(1)  # on the server
+
+    page.context.set_offline(True)  # the stairwell
+    f04 = page.locator("#item-F04")
+    f04.get_by_role("button", name=re.compile("Fail")).tap()
+    expect(f04.locator(".item-error")).to_contain_text("No signal")
+    f04.get_by_role("button", name="Continue offline").tap()
+    page.wait_for_url(re.compile(rf"/offline#{uuid}$"))
+
+    expect(page.locator("#offline-items li.item")).to_have_count(8)
+    expect(page.locator("#item-F01")).to_have_attribute("data-result", "pass")
+    expect(page.locator("#item-F03")).to_have_attribute("data-photos", "1")  # sent earlier
+    offline_f04 = page.locator("#item-F04")
+    expect(offline_f04).to_have_attribute("data-result", "fail")  # the tap that did not get through
+    offline_f04.locator("textarea").fill("Exit sign dark")
+    offline_f04.locator("textarea").blur()
+    offline_f04.locator("input[type=file]").set_input_files(str(photos[1]))
+    expect(offline_f04.locator(".thumbs img")).to_have_count(1)
+    for n in (5, 6, 7, 8):
+        page.locator(f"#item-F{n:02d}").get_by_role("button", name=re.compile("Pass")).tap()
+    page.get_by_role("button", name="Submit inspection").tap()
+    expect(page.locator("#offline-done")).to_be_visible()
+
+    page.context.set_offline(False)
+    page.locator(".outbox-sync").tap()
+    expect(page.locator("#outbox")).to_have_attribute("data-records", "0", timeout=30_000)
+    assert outbox_counts(page) == ("0", "0")
+    forgive_offline_errors(page)
+    # The answer tried without signal failed, and htmx logged it: on purpose.
+    page.log.failed_requests[:] = [f for f in page.log.failed_requests if "/answers/F04" not in f]
+    page.log.console_errors[:] = [
+        e
+        for e in page.log.console_errors
+        if not e.startswith(("htmx:sendError", "htmx:afterRequest"))
+    ]
+
+    stored = server_inspection(page, uuid)
+    assert stored["status"] == "submitted"
+    answers = {a["item_code"]: a for a in stored["answers"]}
+    assert len(answers) == 8 and answers["F01"]["result"] == "pass"
+    assert len(answers["F03"]["photos"]) == 1 and len(answers["F04"]["photos"]) == 1
+    assert answers["F04"]["result"] == "fail" and answers["F04"]["note"] == "Exit sign dark"
