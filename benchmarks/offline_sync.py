@@ -4,7 +4,8 @@ how long the outbox takes to send 10 inspections with 30 photos over a throttled
 Starts `inspect-app serve` on a fresh demo database in a temporary directory, signs in as
 inspector1 with the service worker allowed, and
 1. sums the bytes of everything the service worker precaches plus the data the offline page
-   keeps (the user, the team's sites, every checklist): bodies as served (no compression);
+   keeps (the user, the team's sites, every checklist, the active rectification items and their
+   thumbnails): transferred with brotli, and as plain bodies;
 2. fills the outbox in the page with 10 fire-safety inspections (one failed item with 3 photos
    each, real photos from ../shared/photos shrunk by photo-shrink.js), then turns on Chromium's
    network emulation (CDP Network.emulateNetworkConditions, default 1.6 Mbps both ways, 150 ms)
@@ -112,17 +113,46 @@ def main() -> None:
             page.wait_for_function("navigator.serviceWorker.controller !== null")
             page.wait_for_selector("#offline-sites li.card")
 
-            # 1. Bytes to be ready offline: the precached shell and the data, as served.
+            # 1. Bytes to be ready offline: the precached shell and the data, on the wire
+            # (brotli, as Chromium asks for it) and as plain bodies.
+            cookie = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
+
+            def wire(url: str) -> tuple[int, int]:
+                """(bytes transferred with brotli, bytes of the plain body)."""
+                sizes = []
+                for encoding in ("br", "identity"):
+                    request = urllib.request.Request(  # noqa: S310
+                        base + url, headers={"Cookie": cookie, "Accept-Encoding": encoding}
+                    )
+                    with urllib.request.urlopen(request) as response:  # noqa: S310
+                        sizes.append(len(response.read()))
+                return sizes[0], sizes[1]
+
             sw = page.request.get("/sw.js").text()
-            shell = json.loads(re.search(r"var PRECACHE = (\[.*?\]);", sw).group(1))
-            shell_bytes = len(sw.encode()) + sum(len(page.request.get(u).body()) for u in shell)
+            shell = ["/sw.js", *json.loads(re.search(r"var PRECACHE = (\[.*?\]);", sw).group(1))]
             data_urls = ["/api/v1/me", "/api/v1/sites?limit=200&offset=0", "/api/v1/templates"]
             data_urls += [f"/api/v1/templates/{c}" for c in ("fire-safety", "enterprise-12")]
-            data_bytes = sum(len(page.request.get(u).body()) for u in data_urls)
+            items = page.request.get("/api/v1/rectifications?status=active&limit=200").json()
+            data_urls.append("/api/v1/rectifications?status=active&limit=200")
+            thumbs = []
+            for item in items["items"]:
+                data_urls.append(f"/api/v1/rectifications/{item['id']}")
+                detail = page.request.get(f"/api/v1/rectifications/{item['id']}").json()
+                thumbs += [p["urls"]["thumb"] for p in detail["finding_photos"]]
+            rows = {
+                "shell": [wire(u) for u in shell],
+                "data": [wire(u) for u in data_urls],
+                "thumbnails": [wire(u) for u in thumbs],
+            }
             sites = page.evaluate("InspectOutbox.getMeta('data').then(d => d.sites.length)")
-            print(f"shell (service worker + {len(shell)} precached files): {shell_bytes:,} bytes")
-            print(f"data for inspector1's team ({sites} sites, 2 checklists): {data_bytes:,} bytes")
-            print(f"ready for offline work: {shell_bytes + data_bytes:,} bytes (uncompressed)")
+            print(f"inspector1's team: {sites} sites, 2 checklists, {len(items['items'])} "
+                  f"active rectification items with {len(thumbs)} thumbnails")  # fmt: skip
+            for name, sizes in rows.items():
+                print(f"  {name:<11} {len(sizes):>3} files: {sum(w for w, _ in sizes):>9,} bytes "
+                      f"transferred ({sum(b for _, b in sizes):,} uncompressed)")  # fmt: skip
+            total = sum(w for sizes in rows.values() for w, _ in sizes)
+            plain = sum(b for sizes in rows.values() for _, b in sizes)
+            print(f"ready for offline work: {total:,} bytes transferred ({plain:,} uncompressed)")
 
             # 2. Sync time for the outbox over an emulated slow link.
             page.context.set_offline(True)
