@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import random
 import zlib
@@ -143,6 +144,12 @@ def similarity(a: bytes | Image.Image, b: bytes | Image.Image) -> float:
     return sum(ImageStat.Stat(diff).mean) / 3
 
 
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio in dB of two same-size RGB images (higher = closer)."""
+    squares = ImageStat.Stat(ImageChops.difference(a, b)).sum2
+    return 10 * math.log10(255**2 * 3 * a.width * a.height / sum(squares))
+
+
 # --------------------------------------------------------------------------------------------
 # accepted formats, sizes, colour
 
@@ -181,18 +188,25 @@ def test_small_photo_is_not_upscaled(tmp_path):
 def test_large_jpeg_uses_draft_decoding_and_keeps_the_picture(tmp_path, monkeypatch):
     source = noise((4000, 3000))
     path = write(tmp_path, "big.jpg", encode(source, quality=92))
-    scales = []
+    scales, decoders = [], []
     original_draft = JpegImagePlugin.JpegImageFile.draft
+    original_getdecoder = Image._getdecoder
 
     def spy(self, mode, size):
         result = original_draft(self, mode, size)
         scales.append((size, self.size))
         return result
 
+    def count(mode, name, *args, **kwargs):
+        decoders.append(name)
+        return original_getdecoder(mode, name, *args, **kwargs)
+
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    monkeypatch.setattr(Image, "_getdecoder", count)
     result = run(path)
     assert scales and scales[0][0] == (1600, 1200)
     assert scales[0][1] == (2000, 1500)  # decoded at 1/2 scale, still >= the target
+    assert decoders == ["jpeg"]  # the upload is decoded once, the thumbnail comes from the display
     display = assert_clean_jpeg(result.display, max_side=1600)
     assert display.size == (1600, 1200)
     assert similarity(display, source) < 10
@@ -591,6 +605,29 @@ def test_real_heic_photos(path):
         assert result.taken_at == datetime(2022, 2, 16, 11, 55, 41, 762000, tzinfo=UTC)
     else:
         assert result.gps_latitude is not None and result.gps_longitude is not None
+
+
+@needs_photos
+@pytest.mark.parametrize(
+    "name",
+    [
+        "jpg/mobile/HMD_Nokia_8.3_5G.jpg",  # draft decode at 1/2, then 2304 -> 1600 px
+        "heic/mobile/HMD_Nokia_8.3_5G_hdr.heif",  # full decode, reduce(2), then 2304 -> 1600
+        "jpg/orientation/landscape_1.jpg",  # small: display as is, thumbnail 600 -> 320 px
+    ],
+)
+def test_real_photos_keep_their_detail(name):
+    """The fast path (draft decoding, cheaper filters) loses next to nothing against the naive
+    one (full decode, LANCZOS from the full image, same JPEG qualities): both are compared
+    with an unencoded LANCZOS resize of the full image."""
+    with Image.open(PHOTOS / name) as im:
+        full = ImageOps.exif_transpose(im).convert("RGB")
+    result = run(PHOTOS / name)
+    for data, quality, slack in ((result.display, 82, 1.2), (result.thumb, 78, 1.5)):
+        ours = Image.open(io.BytesIO(data)).convert("RGB")
+        reference = full.resize(ours.size, Image.Resampling.LANCZOS)
+        naive = Image.open(io.BytesIO(encode(reference, quality=quality))).convert("RGB")
+        assert psnr(ours, reference) >= psnr(naive, reference) - slack, ours.size
 
 
 @needs_photos
