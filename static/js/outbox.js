@@ -288,14 +288,22 @@
       });
   }
 
-  // Discarding removes a record with its photos, or one photo.
+  // Discarding removes a record with its photos, or one photo of an inspection; a verdict's
+  // photo is its evidence, so discarding it discards the verdict too.
+  function discardRecord(uuid) {
+    return all("photos").then(function (photos) {
+      return Promise.all(photos.filter(function (p) { return p.record === uuid; })
+        .map(function (p) { return del("photos", p.uuid); }));
+    }).then(function () { return del("records", uuid); });
+  }
   function discard(uuid) {
     return get("records", uuid).then(function (rec) {
-      if (!rec) return del("photos", uuid);
-      return all("photos").then(function (photos) {
-        return Promise.all(photos.filter(function (p) { return p.record === uuid; })
-          .map(function (p) { return del("photos", p.uuid); }));
-      }).then(function () { return del("records", uuid); });
+      if (rec) return discardRecord(uuid);
+      return get("photos", uuid).then(function (photo) {
+        return photo && get("records", photo.record).then(function (owner) {
+          return owner && owner.kind === "verdict" ? discardRecord(owner.uuid) : del("photos", uuid);
+        });
+      });
     });
   }
 

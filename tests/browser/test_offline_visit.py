@@ -5,6 +5,7 @@ in the outbox and, with signal, closes the item on the server exactly once."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 from PIL import Image
@@ -16,9 +17,9 @@ from tests.browser.test_rectification_flow import api_token
 pytestmark = pytest.mark.browser
 
 
-def fail_one_item(request, photo_path, user="inspector1") -> tuple[dict, int]:
-    """Through the API: an inspection of one of the inspector's sites failing F03, with a
-    photo. Returns the site and the new rectification item's id."""
+def fail_items(request, photo_path, codes=("F03",), user="inspector1") -> tuple[dict, dict]:
+    """Through the API: an inspection of one of the inspector's sites failing `codes`, each
+    with a photo. Returns the site and {item code: the new rectification item's id}."""
     headers = api_token(request, user)
     site = request.get("/api/v1/sites?limit=1", headers=headers).json()["items"][0]
     key = str(uuid.uuid4())
@@ -28,20 +29,19 @@ def fail_one_item(request, photo_path, user="inspector1") -> tuple[dict, int]:
         "template_version": 1,
         "started_at": "2026-11-28T09:00:00+08:00",
         "answers": [
-            {"item_code": f"F{n:02d}", "result": "fail" if n == 3 else "pass"} for n in range(1, 9)
+            {"item_code": f"F{n:02d}", "result": "fail" if f"F{n:02d}" in codes else "pass"}
+            for n in range(1, 9)
         ],
     }
     assert request.put(f"/api/v1/inspections/{key}", headers=headers, data=body).ok
     jpeg = {"name": "gap.jpg", "mimeType": "image/jpeg", "buffer": photo_path.read_bytes()}
-    photo = request.put(
-        f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
-        headers=headers,
-        multipart={
-            "item_code": "F03",
-            "file": jpeg,
-        },
-    )
-    assert photo.ok, photo.text()
+    for code in codes:
+        photo = request.put(
+            f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
+            headers=headers,
+            multipart={"item_code": code, "file": jpeg},
+        )
+        assert photo.ok, photo.text()
     submitted = request.put(
         f"/api/v1/inspections/{key}", headers=headers, data={**body, "submit": True}
     )
@@ -49,7 +49,13 @@ def fail_one_item(request, photo_path, user="inspector1") -> tuple[dict, int]:
     items = request.get(
         f"/api/v1/rectifications?status=active&site_id={site['id']}&limit=200", headers=headers
     ).json()["items"]
-    return site, max(i["id"] for i in items if i["item_code"] == "F03")  # the newest F03 item
+    newest = {c: max(i["id"] for i in items if i["item_code"] == c) for c in codes}
+    return site, newest
+
+
+def fail_one_item(request, photo_path, user="inspector1") -> tuple[dict, int]:
+    site, items = fail_items(request, photo_path, ("F03",), user)
+    return site, items["F03"]
 
 
 def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tmp_path):
@@ -110,3 +116,74 @@ def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tm
     assert len(closed) == 1 and len(closed[0]["photos"]) == 1
     assert closed[0]["note"] == "Extinguisher back in place"
     assert closed[0]["visit_id"] is not None  # recorded on the visit the phone started
+
+
+def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, browser, live_server):
+    """Not fixed with a new deadline reopens the item; a verdict on an item the supervisor
+    cancelled meanwhile is refused, shown with the reason, and discarded with two taps."""
+    gap, after = tmp_path / "gap.jpg", tmp_path / "after.jpg"
+    Image.new("RGB", (800, 600), (200, 40, 40)).save(gap, "JPEG")
+    Image.new("RGB", (800, 600), (40, 60, 200)).save(after, "JPEG")
+    page = new_phone(service_workers="allow")
+    site, items = fail_items(page.request, gap, ("F03", "F05"))
+
+    login(page, "inspector1")
+    page.goto("/offline")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.fill("#offline-q", site["name_en"] or site["name_zh"])
+    visit = page.locator("#offline-sites li.card button.visit").first
+    expect(visit).to_contain_text("2 items")  # both items are on the phone
+    page.context.set_offline(True)
+    page.reload()
+    page.fill("#offline-q", site["name_en"] or site["name_zh"])
+    visit.tap()
+
+    later = (date.today() + timedelta(days=14)).isoformat()
+    not_fixed = page.locator(f"#visit-item-{items['F03']}")
+    not_fixed.get_by_role("button", name="✗ Not fixed").tap()
+    not_fixed.locator("textarea").fill("Still no extinguisher")
+    not_fixed.locator("input[type=date]").fill(later)
+    not_fixed.get_by_role("button", name="Save verdict").tap()
+    expect(not_fixed.locator(".verdict-state")).to_have_text("Not fixed: waiting to send")
+    fixed = page.locator(f"#visit-item-{items['F05']}")
+    fixed.get_by_role("button", name="✓ Fixed").tap()
+    fixed.locator("input.after-input").set_input_files(str(after))
+    expect(fixed.locator(".after img")).to_have_count(1)
+    fixed.get_by_role("button", name="Save verdict").tap()
+    expect(fixed.locator(".verdict-state")).to_have_text("Fixed: waiting to send")
+
+    # Meanwhile, at the office, the supervisor cancels the F05 item.
+    office = browser.new_context(base_url=live_server)  # the supervisor's own client
+    cancel = office.request.post(
+        f"/api/v1/rectifications/{items['F05']}/cancel",
+        headers=api_token(office.request, "supervisor"),
+        data={"reason": "Duplicate of an earlier finding"},
+    )
+    assert cancel.ok, cancel.text()
+    office.close()
+
+    page.context.set_offline(False)
+    page.locator(".outbox-sync").tap()
+    refused = page.locator(".outbox-refused li")
+    expect(refused).to_have_count(1, timeout=30_000)  # the after photo, refused with the item
+    expect(refused).to_contain_text("The server refused this:")
+    # The round goes on: the F03 verdict is sent; the F05 one waits for its photo.
+    expect(page.locator("#outbox")).to_have_attribute("data-records", "1", timeout=30_000)
+    discard = refused.get_by_role("button", name="Discard")
+    discard.tap()
+    expect(refused).to_have_count(1)  # the first tap only asks again
+    refused.get_by_role("button", name="Tap again to discard it for good").tap()
+    expect(refused).to_have_count(0)  # the verdict went with its photo, its evidence
+    expect(page.locator("#outbox")).to_have_attribute("data-records", "0")
+    page.locator(".outbox-sync").tap()  # the visit, with no verdict left waiting, is done
+    expect(page.locator(".outbox-count")).to_have_text("Everything is sent.")
+    assert page.evaluate("InspectOutbox.all('records').then(r => r.length)") == 0
+    forgive_offline_errors(page)
+
+    reopened = page.request.get(f"/api/v1/rectifications/{items['F03']}").json()
+    assert reopened["status"] == "open" and reopened["deadline"] == later
+    verdict = reopened["events"][-1]
+    assert verdict["kind"] == "verified_not_fixed" and verdict["note"] == "Still no extinguisher"
+    cancelled = page.request.get(f"/api/v1/rectifications/{items['F05']}").json()
+    assert cancelled["status"] == "cancelled"
+    assert [e["kind"] for e in cancelled["events"]] == ["created", "cancelled"]
