@@ -76,11 +76,20 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from inspect_app.demo import DEMO_PASSWORD, load_demo
+    from inspect_app.demo_history import describe
 
     with _database() as db:
         with db.session(write=True) as session:
-            created = load_demo(session=session, settings=db.settings, if_empty=args.if_empty)
+            created = load_demo(
+                session=session,
+                settings=db.settings,
+                if_empty=args.if_empty,
+                history=not args.no_history,
+            )
         if created:
+            if not args.no_history:
+                with db.session() as session:
+                    print("history:", describe(session=session, time_zone=db.settings.time_zone))
             print(f"demo data loaded; every demo account has the password {DEMO_PASSWORD!r}:")
             print("  admin, supervisor, inspector1..inspector11, owner1..owner5")
             print("  second subdistrict: supervisor2, inspector12")
@@ -210,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the fictional demo subdistricts and accounts")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    demo.add_argument(
+        "--no-history",
+        action="store_true",
+        help="people and sites only: no inspections, photos or rectification items",
+    )
     demo.set_defaults(func=cmd_demo)
 
     cu = sub.add_parser("create-user", help="create an account")

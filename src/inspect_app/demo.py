@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from inspect_app.auth.passwords import hash_password
 from inspect_app.checklists.service import ensure_default_templates
+from inspect_app.demo_history import load_history
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, TeamMember, User
 from inspect_app.settings import Settings
 from inspect_app.sites.credit_code import ALPHABET, check_char
@@ -213,8 +214,12 @@ class _Builder:
         return out
 
 
-def load_demo(*, session: Session, settings: Settings, if_empty: bool = True) -> bool:
-    """Create the demo world; returns False (and does nothing) when any subdistrict exists."""
+def load_demo(
+    *, session: Session, settings: Settings, if_empty: bool = True, history: bool = False
+) -> bool:
+    """Create the demo world; returns False (and does nothing) when any subdistrict exists.
+
+    `history` adds ~60 days of inspections, photos and rectification items (demo_history)."""
     if session.exec(select(func.count()).select_from(Subdistrict)).one() > 0:
         if if_empty:
             return False
@@ -297,4 +302,6 @@ def load_demo(*, session: Session, settings: Settings, if_empty: bool = True) ->
         building = b.site(second, SiteKind.building, zh, en, addr, team, base=(31.2410, 121.4300))
         b.tenants(second, building, team, 6)
     session.flush()
+    if history:
+        load_history(session=session, settings=settings)
     return True

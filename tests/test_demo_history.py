@@ -1,0 +1,271 @@
+"""The demo with its history, loaded the way `make run` does it (`inspect-app db upgrade`, then
+`inspect-app demo --if-empty`) into an empty database: what each demo user finds there."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, func, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from inspect_app.app import create_app
+from inspect_app.cli import main as cli_main
+from inspect_app.db import Database
+from inspect_app.demo_stories import DAYS
+from inspect_app.models import Inspection, Photo, Rectification, User
+from inspect_app.ops import check
+from inspect_app.settings import Settings
+from inspect_app.timezone import today_in
+from tests.conftest import DEMO_PASSWORD, IN_CI, PG_URL, make_settings, sign_in, visible_text
+
+ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8"}
+OWNERS = [f"owner{n}" for n in range(1, 6)]
+
+
+def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """`inspect-app ...` with this environment, as a user at a shell would run it."""
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        with redirect_stdout(out):
+            code = cli_main(list(args))
+    return code, out.getvalue()
+
+
+@dataclass
+class Demo:
+    settings: Settings
+    env: dict[str, str]
+    output: str
+    client: TestClient
+    db: Database
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    details: dict[int, dict] = field(default_factory=dict)
+
+    def token(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:
+            body = {"username": username, "password": DEMO_PASSWORD}
+            r = self.client.post("/api/v1/auth/token", json=body)
+            assert r.status_code == 201, r.text
+            self.tokens[username] = {"Authorization": f"Bearer {r.json()['token']}"}
+        return self.tokens[username]
+
+    def get(self, username: str, url: str) -> dict:
+        r = self.client.get(url, headers=self.token(username))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def events(self, item: dict) -> list[dict]:
+        """An item's history as the supervisor's API shows it (read once per module)."""
+        if item["id"] not in self.details:
+            url = f"/api/v1/rectifications/{item['id']}"
+            self.details[item["id"]] = self.get("supervisor", url)
+        return self.details[item["id"]]["events"]
+
+    def items(self, username: str, **query) -> list[dict]:
+        params = {"limit": 200, **query}
+        return self.get(username, "/api/v1/rectifications?" + _qs(params))["items"]
+
+    def page(self, username: str, url: str) -> str:
+        c = TestClient(self.client.app)
+        assert sign_in(c, username).status_code in (302, 303)
+        r = c.get(url)
+        assert r.status_code == 200, r.text
+        return r.text
+
+
+def _qs(params: dict) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _database_url(engine: str, var_dir: Path) -> Iterator[str]:
+    if engine == "sqlite":
+        yield f"sqlite:///{var_dir / 'inspect.db'}"
+        return
+    if not PG_URL:
+        pytest.fail("PostgreSQL URL missing") if IN_CI else pytest.skip("no PostgreSQL")
+    name = "demo_" + uuid.uuid4().hex[:12]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def demo(request, tmp_path_factory) -> Iterator[Demo]:
+    """One load per engine, shared by the tests of this module (they only read)."""
+    var_dir = tmp_path_factory.mktemp("demo")
+    urls = _database_url(request.param, var_dir)
+    url = next(urls)
+    env = {**ENV, "DATABASE_URL": url, "VAR_DIR": str(var_dir)}
+    assert run_cli(env, "db", "upgrade")[0] == 0
+    code, output = run_cli(env, "demo", "--if-empty")
+    assert code == 0, output
+    settings = make_settings(var_dir, url)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield Demo(settings, env, output, client, app.state.db)
+    app.state.db.dispose()
+    next(urls, None)
+
+
+def test_the_command_says_what_it_loaded(demo):
+    found = re.search(r"history: (\d+) inspections over 60 days, (\d+) photos", demo.output)
+    assert found and int(found[1]) >= 80 and int(found[2]) >= 100, demo.output
+    assert "owner1..owner5" in demo.output
+
+
+def test_supervisor_board_shows_overdue_items_by_team_site_item_and_age(demo):
+    board = demo.get("supervisor", "/api/v1/dashboard/overdue")
+    assert board["overdue"] >= 15 and board["active"] > board["overdue"]
+    assert len(board["by_team"]) >= 6 and len(board["by_site"]) >= 10
+    assert len(board["by_item"]) >= 8
+    assert all(bucket["count"] > 0 for bucket in board["by_age"]), board["by_age"]
+    days = board["last_30_days"]
+    assert len({d["open"] for d in days}) >= 5, "a month of work, not a flat line"
+    assert all(d["overdue"] <= d["open"] for d in days)
+    html = visible_text(demo.page("supervisor", "/dashboard"))
+    assert re.search(rf"\b{board['overdue']} (?:Overdue|逾期)", html) and "第一工作小组" in html
+
+
+def test_every_owner_sees_items_with_photos_of_the_finding(demo):
+    for owner in OWNERS:
+        items = demo.items(owner, status="active")
+        assert items, f"{owner} has nothing to put right"
+        detail = demo.get(owner, f"/api/v1/rectifications/{items[0]['id']}")
+        assert 1 <= len(detail["finding_photos"]) <= 2
+        for photo in detail["finding_photos"]:
+            assert photo["taken_at"] is None  # capture time and GPS are for staff only
+            r = demo.client.get(photo["urls"]["thumb"], headers=demo.token(owner))
+            assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        html = demo.page(owner, "/")
+        assert items[0]["text_zh"] in html
+
+
+def test_inspector1_has_follow_up_visits_whose_photos_exist(demo):
+    active = demo.items("inspector1", status="active")
+    assert sum(i["overdue"] for i in active) >= 2
+    assert any(i["status"] == "fix_reported" for i in active)
+    html = visible_text(demo.page("inspector1", "/"))
+    today = re.search(r"(?:Today: follow-up visits|今日复查) (\d+)", html)
+    assert today and int(today[1]) >= 2, html[:500]
+    shown = 0
+    for item in active:
+        detail = demo.get("inspector1", f"/api/v1/rectifications/{item['id']}")
+        for photo in detail["finding_photos"]:
+            found = datetime.fromisoformat(photo["taken_at"])
+            assert found.date() <= today_in(demo.settings.time_zone)
+            assert photo["gps_latitude"] and photo["width"] == 800
+            r = demo.client.get(photo["urls"]["display"], headers=demo.token("inspector1"))
+            assert r.status_code == 200
+            shown += 1
+    assert shown >= 3
+    report = check(demo.db)
+    assert report.ok and report.files == 3 * report.blobs and report.blobs >= 100
+
+
+def test_items_are_in_every_state_with_their_history(demo):
+    items = demo.items("supervisor")
+    assert len(items) >= 60
+    states = Counter(i["status"] for i in items)
+    late = [i for i in items if i["overdue"]]
+    due = [i for i in items if i["status"] == "open" and not i["overdue"]]
+    assert states["closed"] >= 20 and states["fix_reported"] >= 3 and states["cancelled"] == 1
+    assert len(late) >= 15 and len(due) >= 5 and max(-i["days_left"] for i in late) >= 15
+    for item in [i for i in items if i["status"] == "closed"][:10]:
+        last = demo.events(item)[-1]
+        assert last["kind"] == "verified_closed" and last["visit_id"] and last["photos"]
+    for item in [i for i in items if i["status"] == "fix_reported"]:
+        last = demo.events(item)[-1]
+        assert last["kind"] == "fix_reported" and last["photos"] and last["note"]
+    kinds = Counter(e["kind"] for i in items for e in demo.events(i))
+    assert 1 <= kinds["extended"] <= 2 and kinds["verified_not_fixed"] >= 2
+    cancelled = next(i for i in items if i["status"] == "cancelled")
+    assert demo.events(cancelled)[-1]["note"]
+
+
+def test_everything_is_dated_in_the_past_in_order(demo):
+    now = datetime.now(UTC)
+    first_day = now - timedelta(days=DAYS + 1)
+    for item in demo.items("supervisor"):
+        events = demo.events(item)
+        moments = [datetime.fromisoformat(e["at"]) for e in events]
+        assert moments == sorted(moments) and first_day < moments[0] <= moments[-1] < now
+        deadlines = [e["new_deadline"] for e in events if e["new_deadline"]]
+        assert events[0]["kind"] == "created" and deadlines[-1] == item["deadline"]
+        found_on = moments[0].astimezone(ZoneInfo(demo.settings.time_zone)).date()
+        assert date.fromisoformat(deadlines[0]) > found_on
+        if item["status"] in ("closed", "cancelled"):
+            assert datetime.fromisoformat(item["resolved_at"]) == moments[-1]
+    with demo.db.session() as s:
+        started = s.exec(select(func.min(Inspection.started_at))).one()
+        assert first_day < started and s.exec(select(func.max(User.created_at))).one() < started
+        drafts = s.exec(select(Inspection).where(Inspection.submitted_at.is_(None))).all()
+        assert len(drafts) == 1  # inspector1, half way through a walkthrough
+
+
+def test_a_site_shows_its_inspections_with_notes(demo):
+    with demo.db.session() as s:
+        site_id, count = s.exec(
+            select(Inspection.site_id, func.count())
+            .group_by(Inspection.site_id)
+            .order_by(func.count().desc(), Inspection.site_id)
+        ).first()
+        failed = s.exec(
+            select(Inspection.uuid).join(Rectification).where(Rectification.site_id == site_id)
+        ).first()
+    assert count >= 2
+    html = visible_text(demo.page("supervisor", f"/sites/{site_id}"))
+    assert re.search(rf"(?:Inspections|检查) {count}\b", html), html[:800]
+    if failed:
+        inspection = demo.get("supervisor", f"/api/v1/inspections/{failed}")
+        notes = [a["note"] for a in inspection["answers"] if a["result"] == "fail"]
+        assert notes and all(re.search(r"[\u4e00-\u9fff]", n) for n in notes)
+
+
+def test_demo_if_empty_does_not_load_twice(demo):
+    before = [_count(demo.db, m) for m in (Inspection, Photo, User)]
+    code, output = run_cli(demo.env, "demo", "--if-empty")
+    assert code == 0 and "already present" in output
+    assert [_count(demo.db, m) for m in (Inspection, Photo, User)] == before
+    assert check(demo.db).ok
+
+
+def _count(db: Database, model) -> int:
+    with db.session() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_no_history_loads_people_and_sites_only(tmp_path):
+    env = {**ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'inspect.db'}", "VAR_DIR": str(tmp_path)}
+    assert run_cli(env, "db", "upgrade")[0] == 0
+    code, output = run_cli(env, "demo", "--no-history")
+    assert code == 0 and "history" not in output and "owner1..owner5" in output
+    db = Database(make_settings(tmp_path, env["DATABASE_URL"]))
+    try:
+        assert _count(db, Inspection) == 0 and _count(db, Photo) == 0 and _count(db, User) > 0
+    finally:
+        db.dispose()
+
+
+def test_the_test_suites_demo_has_no_history(db):
+    """load_demo's default, which the test template uses: people and sites, nothing else."""
+    assert _count(db, Inspection) == 0 and _count(db, Rectification) == 0
