@@ -1,0 +1,627 @@
+"""Every route of the app, pages and API, as every role, on objects each role may and may not
+see. The routes come from the app itself: a route without a row in EXPECT fails the suite.
+
+The rules (design.md, "Access"): signed out, a page sends you to the login form and the API
+says 401; an object you may not see is a 404, exactly like one that does not exist; an action
+you may not take on an object you see is a 403; an allowed call succeeds. Writes carry a valid
+CSRF token (pages) or a bearer token (API), so the access rule is what answers."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import partial
+
+import pytest
+from litestar.routes import HTTPRoute
+from litestar.testing import TestClient
+
+from inspect_app.app import create_app
+from inspect_app.demo import DEMO_PASSWORD
+from tests.access_helpers import (
+    ANON,
+    BYSTANDER,
+    FIRE,
+    MISSING_UUID,
+    ROLES,
+    Matrix,
+    Target,
+    fill,
+    new_uuid,
+)
+from tests.conftest import csrf_token, make_settings, says
+from tests.rect_helpers import jpeg
+from tests.test_sites import site_form
+
+SIGNED_IN = frozenset(ROLES) - {ANON}
+OWNERS = frozenset({"owner1", "owner2"})
+INSPECTORS = frozenset({"inspector1", "teammate", "inspector2", "inspector12"})
+OFFICE = frozenset({"supervisor", "supervisor2", "admin"})  # extend, cancel, see the board
+ADMINS = frozenset({"admin"})  # Wutong's administrator (not city-wide)
+
+# Who may see each object (design.md, "Access"); everyone else gets 404.
+AUDIENCE = {
+    "public": frozenset(ROLES),
+    "all": SIGNED_IN,
+    "own": SIGNED_IN,  # a token or session of one's own
+    "nobody": frozenset(),
+    # owner1's business in Wutong, inspected by Team 1 (inspector1 and their teammate)
+    "S1": frozenset({"owner1", "inspector1", "teammate", "supervisor", "admin"}),
+    "Y1": frozenset({"inspector12", "supervisor2"}),  # a Yinxing building
+    # a draft is its inspector's own, and the office's
+    "S1 draft": frozenset({"inspector1", "supervisor", "admin"}),
+    "Y1 draft": frozenset({"inspector12", "supervisor2"}),
+    "wutong office": ADMINS,  # Wutong's accounts and teams, and where its admin adds things
+}
+
+Rule = Callable[[str, Target], int]
+LOGIN = 0  # signed out: the login page for pages, 401 for the API
+
+
+def sees(role: str, t: Target) -> bool:
+    return role in AUDIENCE[t.audience]
+
+
+def everyone(code: int) -> Rule:
+    return lambda role, t: code
+
+
+def seen(code: int) -> Rule:
+    return lambda role, t: code if sees(role, t) else 404
+
+
+def only(roles: frozenset[str], rule: Rule) -> Rule:
+    """A role check before anything else: 403 whatever the object (so nothing leaks)."""
+    return lambda role, t: rule(role, t) if role in roles else 403
+
+
+def acting(roles: frozenset[str], code: int) -> Rule:
+    """On an object one sees: these roles may act, others get 403."""
+    return lambda role, t: 404 if not sees(role, t) else code if role in roles else 403
+
+
+def in_own_subdistrict(code: int, elsewhere: int) -> Rule:
+    """Creating in a subdistrict: the admin's own, or (refused) the other one."""
+    return only(ADMINS, lambda role, t: code if sees(role, t) else elsewhere)
+
+
+def editing(code: int) -> Rule:
+    """Changing an inspection: only its inspector, only while it is a draft."""
+
+    def rule(role: str, t: Target) -> int:
+        if not sees(role, t):
+            return 404
+        if role != t.author:
+            return 403
+        return {"submitted": 409, "missing": 404}.get(t.state, code)
+
+    return rule
+
+
+def starting(code: int) -> Rule:
+    """Starting an inspection or a visit: inspectors, at a site of their team."""
+    return only(INSPECTORS, seen(code))
+
+
+def putting_inspection(role: str, t: Target) -> int:
+    """PUT by client id: a new id starts one; a known id updates the author's draft."""
+    if t.state == "new":
+        return starting(200)(role, t)
+    if not sees(role, t):
+        return 404
+    if t.state == "submitted":
+        return 409  # the body differs from what was submitted
+    return 200 if role == t.author else 403
+
+
+def putting_visit(role: str, t: Target) -> int:
+    if role not in INSPECTORS:
+        return 403
+    if not sees(role, t):
+        return 404
+    return 409 if t.state != "new" and role != t.author else 200
+
+
+def photo_size(role: str, t: Target) -> int:
+    """thumb and display for all who see the photo; the original (with GPS) for staff."""
+    size = t.params_for(role)["size"]
+    if size not in ("thumb", "display", "original") or not sees(role, t):
+        return 404
+    return 403 if size == "original" and role in OWNERS else 200
+
+
+def login_page(role: str, t: Target) -> int:
+    return 200 if role == ANON else 302  # signed in: on to where they were going
+
+
+# --- the table: who gets what, one row per route ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str  # "METHOD path", exactly as the app declares it
+    expect: Rule
+    targets: str | None = None  # the objects tried (Matrix.t_<name>); None: the route has none
+    public: bool = False  # signed-out callers are answered too (`expect` says how)
+
+
+R = Row
+admin = partial(only, ADMINS)
+
+# fmt: off
+EXPECT: dict[str, list[Row]] = {
+    "public": [
+        R("GET /healthz", everyone(200), public=True),
+        R("GET /sw.js", everyone(200), public=True),
+        R("GET /manifest.webmanifest", everyone(200), public=True),
+        R("GET /offline", everyone(200), public=True),
+        R("GET /static/{file_path:path}", seen(200), "static_files", public=True),
+        R("HEAD /static/{file_path:path}", seen(200), "static_files", public=True),
+        R("GET /login", login_page, public=True),
+        R("POST /login", everyone(303), public=True),
+        R("POST /locale", everyone(303), public=True),
+        R("GET /schema", everyone(200)),
+        R("GET /schema/redoc", everyone(200)),
+        R("GET /schema/openapi.json", everyone(200)),
+        R("GET /schema/{path:str}", everyone(404), "docs_pages"),
+    ],
+    "account": [
+        R("GET /", everyone(200)),
+        R("POST /logout", everyone(303)),
+        R("GET /account", everyone(200)),
+        R("POST /account/tokens", everyone(201)),
+        R("POST /account/sessions/{session_id:int}/revoke", seen(303), "sessions"),
+        R("POST /account/tokens/{token_id:int}/revoke", seen(303), "tokens"),
+        R("POST /api/v1/auth/token", everyone(201), public=True),
+        R("GET /api/v1/me", everyone(200)),
+        R("GET /api/v1/auth/tokens", everyone(200)),
+        R("DELETE /api/v1/auth/tokens/{token_id:int}", seen(204), "tokens"),
+    ],
+    "sites": [
+        R("GET /sites", everyone(200)),
+        R("GET /sites/{site_id:int}", seen(200), "sites"),
+        R("GET /sites/new", admin(everyone(200))),
+        R("POST /sites/new", in_own_subdistrict(303, 403), "subdistricts"),
+        R("GET /sites/{site_id:int}/edit", admin(seen(200)), "sites"),
+        R("POST /sites/{site_id:int}/edit", admin(seen(303)), "sites"),
+        R("GET /sites/import", admin(everyone(200))),
+        R("POST /sites/import", admin(everyone(200))),
+        R("GET /api/v1/sites", everyone(200)),
+        R("GET /api/v1/sites/{site_id:int}", seen(200), "sites"),
+        R("GET /api/v1/sites/{site_id:int}/inspections", seen(200), "sites"),
+    ],
+    "admin": [
+        R("GET /admin/users", admin(everyone(200))),
+        R("GET /admin/users/new", admin(everyone(200))),
+        R("POST /admin/users/new", in_own_subdistrict(303, 422), "subdistricts"),
+        R("GET /admin/users/{user_id:int}", admin(seen(200)), "users"),
+        R("POST /admin/users/{user_id:int}", admin(seen(303)), "users"),
+        R("GET /admin/teams", admin(everyone(200))),
+        R("GET /admin/teams/new", admin(everyone(200))),
+        R("POST /admin/teams/new", in_own_subdistrict(303, 422), "subdistricts"),
+        R("GET /admin/teams/{team_id:int}", admin(seen(200)), "teams"),
+        R("POST /admin/teams/{team_id:int}", admin(seen(303)), "teams"),
+        R("POST /admin/teams/{team_id:int}/members", admin(seen(303)), "teams"),
+        R("POST /admin/teams/{team_id:int}/members/{user_id:int}/remove",
+          admin(seen(303)), "team_members"),
+    ],
+    "checklists": [
+        R("GET /admin/checklists", admin(everyone(200))),
+        R("GET /admin/checklists/{code:str}", admin(seen(200)), "checklists"),
+        R("POST /admin/checklists/{code:str}/draft", admin(seen(303)), "checklists"),
+        R("POST /admin/checklists/{code:str}/items", admin(seen(303)), "checklists"),
+        R("POST /admin/checklists/{code:str}/items/{item_id:int}",
+          admin(seen(303)), "checklist_items"),
+        R("POST /admin/checklists/{code:str}/items/{item_id:int}/move",
+          admin(seen(303)), "checklist_items"),
+        R("POST /admin/checklists/{code:str}/items/{item_id:int}/retire",
+          admin(seen(303)), "checklist_items"),
+        R("POST /admin/checklists/{code:str}/publish", admin(seen(303)), "checklists"),
+        R("POST /admin/checklists/{code:str}/discard", admin(seen(303)), "checklists"),
+        R("GET /admin/checklists/{code:str}/export.json", admin(seen(200)), "checklists"),
+        R("POST /admin/checklists/import", admin(everyone(303))),
+        R("GET /api/v1/templates", everyone(200)),
+        R("GET /api/v1/templates/{code:str}", seen(200), "checklists"),
+    ],
+    "inspections": [
+        R("POST /inspections/new", starting(303), "sites"),
+        R("GET /inspections/{uuid:str}", seen(200), "inspections"),
+        R("GET /inspections/{uuid:str}/items/{item_code:str}", seen(200), "inspection_items"),
+        R("POST /inspections/{uuid:str}/answers/{item_code:str}", editing(303),
+          "inspection_items"),
+        R("POST /inspections/{uuid:str}/location", editing(204), "inspections"),
+        R("POST /inspections/{uuid:str}/submit", editing(303), "inspections"),
+        R("GET /inspections/{uuid:str}/notice", seen(200), "inspections"),
+        R("PUT /api/v1/inspections/{uuid:str}", putting_inspection, "inspection_puts"),
+        R("GET /api/v1/inspections/{uuid:str}", seen(200), "inspections"),
+    ],
+    "photos": [
+        R("GET /api/v1/photos/{uuid:str}/{size:str}", photo_size, "photos"),
+        R("PUT /api/v1/inspections/{uuid:str}/photos/{photo_uuid:str}", editing(200),
+          "new_finding_photos"),
+        R("POST /inspections/{uuid:str}/photos/{photo_uuid:str}/delete", editing(200),
+          "inspection_photos"),
+        R("PUT /api/v1/rectifications/{item_id:int}/photos/{photo_uuid:str}",
+          acting(OWNERS | INSPECTORS, 200), "new_item_photos"),
+    ],
+    "rectifications": [
+        R("GET /rectifications", everyone(200)),
+        R("GET /rectifications/export.csv", everyone(200)),
+        R("GET /rectifications/export.xlsx", everyone(200)),
+        R("GET /rectifications/{item_id:int}", seen(200), "items"),
+        R("POST /rectifications/{item_id:int}/report-fixed", acting(OWNERS, 303), "items"),
+        R("POST /rectifications/{item_id:int}/verify", acting(INSPECTORS, 303), "items"),
+        R("POST /rectifications/{item_id:int}/extend", acting(OFFICE, 303), "items"),
+        R("POST /rectifications/{item_id:int}/cancel", acting(OFFICE, 303), "items"),
+        R("GET /api/v1/rectifications", everyone(200)),
+        R("GET /api/v1/rectifications/{item_id:int}", seen(200), "items"),
+        R("POST /api/v1/rectifications/{item_id:int}/report-fixed", acting(OWNERS, 200), "items"),
+        R("POST /api/v1/rectifications/{item_id:int}/verify", acting(INSPECTORS, 200), "items"),
+        R("POST /api/v1/rectifications/{item_id:int}/extend", acting(OFFICE, 200), "items"),
+        R("POST /api/v1/rectifications/{item_id:int}/cancel", acting(OFFICE, 200), "items"),
+        R("GET /dashboard", only(OFFICE, everyone(200))),
+        R("GET /api/v1/dashboard/overdue", only(OFFICE, everyone(200))),
+    ],
+    "visits": [
+        R("POST /visits/new", starting(303), "sites"),
+        R("GET /visits/{uuid:str}", only(INSPECTORS, seen(200)), "visits"),
+        R("PUT /api/v1/visits/{uuid:str}", putting_visit, "visit_puts"),
+    ],
+}
+# fmt: on
+
+
+# --- how each write is sent: a body valid for the allowed role, so only the rule refuses -----
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One call of the walk, for bodies that depend on it."""
+
+    m: Matrix
+    role: str
+    target: Target
+    params: dict
+    allowed: bool
+
+
+Body = dict | Callable[[Ask], dict]
+
+
+@dataclass(frozen=True)
+class Call:
+    body: Body = field(default_factory=dict)
+    fresh: bool = False  # an allowed call uses its object up: it gets a new one
+    spare: bool = False  # it changes who is signed in: sent from a second browser
+
+
+def form(**fields) -> dict:
+    return {"data": fields}
+
+
+def change(**fields) -> dict:
+    """A rectification change: a form for the page, JSON for the API."""
+    return {"fields": fields}
+
+
+def a_photo(**data) -> Body:
+    return lambda a: {"files": {"file": ("p.jpg", io.BytesIO(jpeg()), "image/jpeg")}, "data": data}
+
+
+def fix_report(a: Ask) -> dict:
+    """The owner uploads a photo of the fix first; others name a photo that is not theirs."""
+    photo = a.m.upload_evidence(a.role, a.params["item_id"]) if a.allowed else new_uuid()
+    return change(note="已整改", photo_ids=[photo])
+
+
+def site_edit(a: Ask) -> dict:
+    site = a.m.y1 if a.target.site_id == a.m.y1.id else a.m.s1
+    return form(**site_form(site, contact_name="矩阵联系人"))
+
+
+def inspection_json(a: Ask) -> dict:
+    answers = [{"item_code": "F01", "result": "pass"}]
+    return {
+        "json": {
+            "site_id": a.target.site_id,
+            "template_code": FIRE,
+            "template_version": 1,
+            "started_at": "2026-11-28T10:00:00+08:00",
+            "answers": answers,
+        }
+    }
+
+
+def new_in(prefix: str, **fields) -> Body:
+    """A new site, account or team with a unique name, in the target's subdistrict."""
+
+    def body(a: Ask) -> dict:
+        name = a.m.unique(prefix)
+        named = {k: name if v is None else v for k, v in fields.items()}
+        return form(**named, subdistrict_id=str(a.params["sub"]))
+
+    return body
+
+
+def draft_item(a: Ask) -> dict:
+    return form(code=a.m.unique("MX"), text_zh="矩阵检查项", text_en="Matrix item")
+
+
+def checklist_file(a: Ask) -> dict:
+    items = [{"code": "M1", "text_zh": "矩阵检查项", "text_en": "Matrix item"}]
+    raw = json.dumps({"code": a.m.unique("matrix-"), "items": items}).encode()
+    return {"files": {"file": ("c.json", raw, "application/json")}}
+
+
+SIGN_IN = {"username": "owner5", "password": DEMO_PASSWORD}
+LATER = str(date.today() + timedelta(days=30))
+RECTIFY = {
+    "report-fixed": Call(fix_report, fresh=True),
+    "verify": Call(change(outcome="not_fixed", note="未整改")),
+    "extend": Call(change(reason="延期", new_deadline=LATER)),
+    "cancel": Call(change(reason="误报"), fresh=True),
+}
+
+CALLS: dict[str, Call] = {
+    "POST /login": Call(form(**SIGN_IN), spare=True),
+    "POST /logout": Call(spare=True),
+    "POST /locale": Call(form(locale="en", next="/"), spare=True),
+    "POST /account/tokens": Call(form(name="矩阵")),
+    "POST /api/v1/auth/token": Call({"json": SIGN_IN}),
+    "POST /sites/new": Call(new_in("矩阵新店", kind="shop", name_zh=None, active="true")),
+    "POST /sites/{site_id:int}/edit": Call(site_edit),
+    "POST /sites/import": Call(
+        {"files": {"file": ("s.csv", "kind,name_zh\nshop,矩阵导入店\n".encode(), "text/csv")}}
+    ),
+    "POST /admin/users/new": Call(
+        new_in("matrix", username=None, role="inspector", password="longpassword")
+    ),
+    "POST /admin/users/{user_id:int}": Call(
+        form(role="inspector", display_name="矩阵", active="on")
+    ),
+    "POST /admin/teams/new": Call(new_in("矩阵小组", name_zh=None, active="on")),
+    "POST /admin/teams/{team_id:int}": Call(form(name_zh="矩阵改名", active="on")),
+    "POST /admin/teams/{team_id:int}/members": Call(form(username=BYSTANDER)),
+    "POST /admin/checklists/{code:str}/items": Call(draft_item),
+    "POST /admin/checklists/{code:str}/items/{item_id:int}": Call(draft_item, fresh=True),
+    "POST /admin/checklists/{code:str}/items/{item_id:int}/move": Call(
+        form(direction="down"), fresh=True
+    ),
+    "POST /admin/checklists/{code:str}/items/{item_id:int}/retire": Call(
+        form(retired="true"), fresh=True
+    ),
+    "POST /admin/checklists/{code:str}/publish": Call(fresh=True),
+    "POST /admin/checklists/{code:str}/discard": Call(fresh=True),
+    "POST /admin/checklists/import": Call(checklist_file),
+    "POST /inspections/new": Call(
+        lambda a: form(site_id=str(a.target.site_id), template_code=FIRE)
+    ),
+    "POST /inspections/{uuid:str}/answers/{item_code:str}": Call(form(result="pass")),
+    "POST /inspections/{uuid:str}/location": Call(form(latitude="31.2", longitude="121.4")),
+    "POST /inspections/{uuid:str}/submit": Call(fresh=True),
+    "PUT /api/v1/inspections/{uuid:str}": Call(inspection_json),
+    "PUT /api/v1/inspections/{uuid:str}/photos/{photo_uuid:str}": Call(a_photo(item_code="F02")),
+    "POST /inspections/{uuid:str}/photos/{photo_uuid:str}/delete": Call(fresh=True),
+    "PUT /api/v1/rectifications/{item_id:int}/photos/{photo_uuid:str}": Call(a_photo()),
+    **{f"POST /rectifications/{{item_id:int}}/{k}": call for k, call in RECTIFY.items()},
+    **{f"POST /api/v1/rectifications/{{item_id:int}}/{k}": call for k, call in RECTIFY.items()},
+    "POST /visits/new": Call(lambda a: form(site_id=str(a.target.site_id))),
+    "PUT /api/v1/visits/{uuid:str}": Call(lambda a: {"json": {"site_id": a.target.site_id}}),
+}
+
+
+# --- known access bugs: each row is an xfail(strict=True) until it answers as the table says --
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str  # one xfail test per bug, over all the rows it spoils
+    where: str
+    cells: dict[tuple[str, str], int]  # (role, target) -> the status it answers today
+
+
+def leaked(*targets: str) -> dict[tuple[str, str], int]:
+    """The draft's site owner and the inspector's teammate are told 403: it exists."""
+    return {(role, t): 403 for role in ("owner1", "teammate") for t in targets}
+
+
+DRAFT_WRITES = (
+    "src/inspect_app/inspections/service.py:52 _require_editable answers 403 without checking "
+    "require_readable (line 322): whoever sees the site learns of a draft that GET calls 404"
+)
+DRAFT_WRITE = Bug("draft-writes", DRAFT_WRITES, leaked("S1 draft"))
+BUGS: dict[str, Bug] = {
+    "POST /inspections/{uuid:str}/answers/{item_code:str}": DRAFT_WRITE,
+    "POST /inspections/{uuid:str}/location": DRAFT_WRITE,
+    "POST /inspections/{uuid:str}/submit": DRAFT_WRITE,
+    "PUT /api/v1/inspections/{uuid:str}/photos/{photo_uuid:str}": DRAFT_WRITE,
+    "POST /inspections/{uuid:str}/photos/{photo_uuid:str}/delete": Bug(
+        "draft-photo-delete",
+        DRAFT_WRITES + "; and inspections/views.py:186 delete_photo answers an unknown photo "
+        "id with 422 (no item ''), another inspection's photo with 404",
+        {
+            **leaked("S1 draft photo", "Y1 photo on S1 draft", "no such photo on S1 draft"),
+            ("inspector1", "no such photo on S1 draft"): 422,
+        },
+    ),
+    "GET /api/v1/photos/{uuid:str}/{size:str}": Bug(
+        "draft-photos-served",
+        "src/inspect_app/photos/service.py:39 get_photo scopes by site only: a draft's photos "
+        "go to the site's owner (thumb) and to the inspector's teammates (original, with GPS)",
+        {
+            ("owner1", "S1 draft photo thumb"): 200,
+            ("owner1", "S1 draft photo original"): 403,
+            ("teammate", "S1 draft photo thumb"): 200,
+            ("teammate", "S1 draft photo original"): 200,
+        },
+    ),
+}
+
+
+# --- the walk --------------------------------------------------------------------------------
+
+
+class KnownBug(Exception):
+    """The row answers wrongly in exactly the cells its Bug names, and nowhere else."""
+
+
+def expected(row: Row, role: str, target: Target) -> int:
+    return LOGIN if role == ANON and not row.public else row.expect(role, target)
+
+
+def problem(r, want: int, path: str) -> str | None:
+    """What is wrong with this answer, or None."""
+    api = path.startswith(("/api/", "/schema/openapi"))
+    if r.status_code >= 500:
+        return f"{r.status_code}"
+    if want == LOGIN:
+        if api:
+            ok = r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        else:
+            ok = r.status_code == 302 and r.headers["location"].startswith("/login?next=")
+        return None if ok else f"{r.status_code}, not sent to sign in"
+    if r.status_code != want:
+        return f"{r.status_code}, expected {want}"
+    if want == 403 and (
+        (api and r.json()["error"]["code"] != "forbidden")
+        or (not api and says(r.text, "The security token is missing or wrong."))
+    ):
+        return "403 from CSRF, not from the access rule"
+    if want == 404 and api and r.json()["error"]["code"] != "not_found":
+        return f"404 with code {r.json()['error']['code']}"
+    return None
+
+
+def walk(m: Matrix, row: Row) -> dict[tuple[str, str], str]:
+    """Call the row's route as every role on every target; returns what went wrong where."""
+    method, path = row.route.split(" ", 1)
+    call = CALLS.get(row.route, Call())
+    wrong: dict[tuple[str, str], str] = {}
+    for target in m.targets(row.targets):
+        for role in ROLES:
+            want = expected(row, role, target)
+            allowed = 200 <= want < 400
+            params = target.params_for(role)
+            if call.fresh and allowed and target.renew:
+                params = target.renew(role)
+            body = (
+                call.body(Ask(m, role, target, params, allowed))
+                if callable(call.body)
+                else call.body
+            )
+            url = fill(path, params)
+            r = m.call(role, method, url, body, spare=call.spare)
+            if found := problem(r, want, url):
+                wrong[(role, target.label)] = found
+    return wrong
+
+
+def check(m: Matrix, row: Row) -> None:
+    wrong = walk(m, row)
+    bug = BUGS.get(row.route)
+    if bug is None:
+        assert not wrong, f"{row.route}: " + "; ".join(f"{k}: {v}" for k, v in wrong.items())
+        return
+    assert wrong, f"{row.route} answers as the table says now: remove it from BUGS"
+    answers = {cell: int(text.split(",")[0]) for cell, text in wrong.items()}
+    assert answers == bug.cells, f"{row.route} answers differently from BUGS: {wrong}"
+
+
+def groups() -> list:
+    """One test per section, and one per known bug over the rows it spoils: an
+    xfail(strict=True) that passes, and so fails, once every one of them is right."""
+    params = [
+        pytest.param([r for r in rows if r.route not in BUGS], id=section)
+        for section, rows in EXPECT.items()
+    ]
+    for bug in {b.name: b for b in BUGS.values()}.values():
+        rows = [r for rows in EXPECT.values() for r in rows if BUGS.get(r.route) == bug]
+        mark = pytest.mark.xfail(raises=KnownBug, strict=True, reason=bug.where)
+        params.append(pytest.param(rows, id=f"bug:{bug.name}", marks=mark))
+    return params
+
+
+@pytest.mark.parametrize("rows", groups())
+def test_access_matrix(rows, client, world):
+    m = Matrix(client, world)
+    failures = []
+    for row in rows:
+        try:
+            check(m, row)
+        except AssertionError as exc:
+            failures.append(str(exc))
+    assert not failures, "\n".join(failures)
+    if any(row.route in BUGS for row in rows):
+        raise KnownBug(BUGS[rows[0].route].where)
+
+
+@pytest.fixture(scope="module")
+def bare_app(tmp_path_factory):
+    """The app with no database behind it: enough for its route table, and for callers
+    refused before any query (once, whichever engine)."""
+    var = tmp_path_factory.mktemp("bare")
+    application = create_app(make_settings(var, f"sqlite:///{var / 'unused.db'}"))
+    yield application
+    application.state.db.dispose()
+
+
+def test_every_route_has_a_row(bare_app):
+    """A route added later is walked, or this fails: nobody adds an unguarded route silently."""
+    rows = [row.route for rows in EXPECT.values() for row in rows]
+    assert len(rows) == len(set(rows)), "a route has two rows"
+    routes = {
+        f"{method} {route.path}"
+        for route in bare_app.routes
+        if isinstance(route, HTTPRoute)
+        for method in route.methods - {"OPTIONS"}  # the framework's own: see the test below
+    }
+    assert not routes - set(rows), f"routes without a row in EXPECT: {routes - set(rows)}"
+    assert not set(rows) - routes, f"rows for routes that are gone: {set(rows) - routes}"
+    assert set(CALLS) | set(BUGS) <= routes, "CALLS or BUGS name a route that is gone"
+    assert len(routes) >= 90
+
+
+IDS = (
+    {name: 1 for name in ("site_id", "user_id", "team_id", "item_id", "session_id", "token_id")}
+    | {name: MISSING_UUID for name in ("uuid", "photo_uuid")}
+    | {"item_code": "F01", "path": "x"}
+)
+
+
+def test_options_tell_signed_out_callers_nothing(bare_app):
+    """OPTIONS answers are Litestar's: the allowed methods at most, never a page or data."""
+    anonymous = TestClient(bare_app)
+    for path in sorted({r.path for r in bare_app.routes if isinstance(r, HTTPRoute)}):
+        url = fill(path, {"file_path": "css/app.css", "size": "thumb", "code": FIRE} | IDS)
+        r = anonymous.options(url, follow_redirects=False)
+        assert r.status_code in (204, 302, 401), (url, r.status_code)
+        assert r.status_code != 204 or (r.content == b"" and "allow" in r.headers), url
+
+
+@pytest.mark.xfail(
+    raises=AssertionError,
+    strict=True,
+    reason="Litestar 2.25 runs guards outside the try/finally that closes a parsed form "
+    "(litestar/routes/http.py:77-91); the CSRF check parsed the upload to find its token",
+)
+def test_a_refused_upload_is_closed(bare_app, monkeypatch):
+    """A signed-out upload is refused before its handler; its temporary file must be closed
+    then too (the walk above sends uploads' tokens in the header to stay clear of this)."""
+    left_open = []
+    monkeypatch.setattr(sys, "unraisablehook", left_open.append)
+    anonymous = TestClient(bare_app)
+    r = anonymous.post(
+        "/admin/checklists/import",
+        data={"_csrf_token": csrf_token(anonymous)},
+        files={"file": ("c.json", b"{}", "application/json")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 302
+    del r
+    gc.collect()
+    assert [u.object for u in left_open] == []
