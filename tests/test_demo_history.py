@@ -20,9 +20,11 @@ from sqlalchemy import create_engine, func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
+from inspect_app import migrate
 from inspect_app.app import create_app
 from inspect_app.cli import main as cli_main
 from inspect_app.db import Database
+from inspect_app.demo import load_demo
 from inspect_app.demo_stories import DAYS
 from inspect_app.models import Inspection, Photo, Rectification, User
 from inspect_app.ops import check
@@ -269,3 +271,25 @@ def test_no_history_loads_people_and_sites_only(tmp_path):
 def test_the_test_suites_demo_has_no_history(db):
     """load_demo's default, which the test template uses: people and sites, nothing else."""
     assert _count(db, Inspection) == 0 and _count(db, Rectification) == 0
+
+
+def test_a_failed_load_leaves_no_photo_files_behind(tmp_path, monkeypatch):
+    """Files are written before the transaction commits: a load that fails removes them, so the
+    database rolls back to empty and `inspect-app check` still finds nothing amiss."""
+    from inspect_app import demo_history
+
+    def broken(self, plan, item, action):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(demo_history.History, "follow", broken)
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'inspect.db'}")
+    db = Database(settings)
+    try:
+        migrate.upgrade(db.engine)
+        with pytest.raises(RuntimeError, match="disk is full"), db.session(write=True) as s:
+            load_demo(session=s, settings=settings, history=True)
+        assert _count(db, User) == 0
+        assert settings.photo_dir.is_dir() and not any(settings.photo_dir.rglob("*.jpg"))
+        assert check(db).ok
+    finally:
+        db.dispose()

@@ -63,8 +63,10 @@ from inspect_app.timezone import today_in
 class History:
     """Plays the plans oldest first, each as the people who did it, and dates what they did."""
 
-    def __init__(self, session: Session, settings: Settings, storage: DirectoryStorage) -> None:
-        self.s, self.settings, self.storage = session, settings, storage
+    def __init__(
+        self, session: Session, settings: Settings, storage: DirectoryStorage, tmp: Path
+    ) -> None:
+        self.s, self.settings, self.storage, self.tmp = session, settings, storage, tmp
         self.rng = random.Random(2021)  # noqa: S311 (demo data: a fixed seed on purpose)
         self.tz = ZoneInfo(settings.time_zone)
         self.today = today_in(settings.time_zone)
@@ -83,7 +85,7 @@ class History:
         }
         self.visits: dict[tuple[int, int], FollowUpVisit] = {}
         self.verdicts: dict[int, int] = {}  # visit id -> verdicts given on it so far
-        self.tmp = Path(tempfile.mkdtemp(prefix="inspect-demo-"))
+        self.written: list[str] = []  # storage keys, removed again if the load fails
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class History:
             max_pixels=self.settings.photo_max_pixels,
             time_zone=self.settings.time_zone,
         )
-        photos.save_files(storage=self.storage, processed=processed, original=path)
+        self.written += photos.save_files(storage=self.storage, processed=processed, original=path)
         photo = photos.record_photo(
             session=self.s, user=user, slot=slot, photo_uuid=self._uuid(), processed=processed
         )
@@ -368,13 +370,17 @@ class History:
 
 def load_history(*, session: Session, settings: Settings) -> None:
     """Add the history to a freshly loaded demo (see `inspect_app.demo.load_demo`)."""
-    history = History(session, settings, DirectoryStorage(settings.photo_dir, fsync=False))
-    try:
-        history.run()
-    finally:
-        for path in history.tmp.iterdir():
-            path.unlink()
-        history.tmp.rmdir()
+    # No fsync per file: it tripled the load time here, and a crash while loading means
+    # loading the demo again anyway.
+    storage = DirectoryStorage(settings.photo_dir, fsync=False)
+    with tempfile.TemporaryDirectory(prefix="inspect-demo-") as tmp:
+        history = History(session, settings, storage, Path(tmp))
+        try:
+            history.run()
+        except BaseException:
+            for key in history.written:  # no file left without its record
+                storage.delete(key)
+            raise
 
 
 def describe(*, session: Session, time_zone: str) -> str:
