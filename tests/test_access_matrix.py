@@ -425,30 +425,7 @@ class Bug:
     cells: dict[tuple[str, str], int]  # (role, target) -> the status it answers today
 
 
-def leaked(*targets: str) -> dict[tuple[str, str], int]:
-    """The draft's site owner and the inspector's teammate are told 403: it exists."""
-    return {(role, t): 403 for role in ("owner1", "teammate") for t in targets}
-
-
-DRAFT_WRITES = (
-    "src/inspect_app/inspections/service.py:52 _require_editable answers 403 without checking "
-    "require_readable (line 322): whoever sees the site learns of a draft that GET calls 404"
-)
-DRAFT_WRITE = Bug("draft-writes", DRAFT_WRITES, leaked("S1 draft"))
 BUGS: dict[str, Bug] = {
-    "POST /inspections/{uuid:str}/answers/{item_code:str}": DRAFT_WRITE,
-    "POST /inspections/{uuid:str}/location": DRAFT_WRITE,
-    "POST /inspections/{uuid:str}/submit": DRAFT_WRITE,
-    "PUT /api/v1/inspections/{uuid:str}/photos/{photo_uuid:str}": DRAFT_WRITE,
-    "POST /inspections/{uuid:str}/photos/{photo_uuid:str}/delete": Bug(
-        "draft-photo-delete",
-        DRAFT_WRITES + "; and inspections/views.py:186 delete_photo answers an unknown photo "
-        "id with 422 (no item ''), another inspection's photo with 404",
-        {
-            **leaked("S1 draft photo", "Y1 photo on S1 draft", "no such photo on S1 draft"),
-            ("inspector1", "no such photo on S1 draft"): 422,
-        },
-    ),
     "GET /api/v1/photos/{uuid:str}/{size:str}": Bug(
         "draft-photos-served",
         "src/inspect_app/photos/service.py:39 get_photo scopes by site only: a draft's photos "

@@ -12,6 +12,10 @@ from inspect_app.auth.service import CurrentUser
 from inspect_app.checklists import service as checklists
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
+from inspect_app.inspections.visibility import (  # noqa: F401 - require_readable is re-exported
+    readable_clause,
+    require_readable,
+)
 from inspect_app.models import (
     Answer,
     ChecklistTemplate,
@@ -33,11 +37,12 @@ from inspect_app.timezone import today_in
 
 
 def get_inspection(*, session: Session, user: CurrentUser, uuid: str) -> Inspection:
-    """The inspection if its site is visible to this user; 404 otherwise."""
+    """The inspection if this user may see it (its site, and a draft only if it is theirs or
+    they are the office); 404 otherwise, so nobody learns of someone else's draft."""
     found = session.exec(
         select(Inspection)
         .join(Site, Site.id == Inspection.site_id)
-        .where(Inspection.uuid == uuid, *site_scope(user))
+        .where(Inspection.uuid == uuid, *site_scope(user), readable_clause(user))
     ).first()
     if found is None:
         raise NotFound(_("This inspection does not exist or is not visible to you."))
@@ -49,7 +54,7 @@ def _require_inspector(user: CurrentUser) -> None:
         raise Forbidden(_("Only inspectors carry out inspections."))
 
 
-def _require_editable(inspection: Inspection, user: CurrentUser) -> None:
+def require_editable(inspection: Inspection, user: CurrentUser) -> None:
     if inspection.inspector_id != user.id:
         raise Forbidden(_("Only the inspector who started this inspection may change it."))
     if inspection.status == InspectionStatus.submitted:
@@ -91,7 +96,7 @@ def record_location(
     longitude: float,
     accuracy_m: float | None,
 ) -> None:
-    _require_editable(inspection, user)
+    require_editable(inspection, user)
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise Invalid(_("The position is not valid."))
     inspection.latitude, inspection.longitude, inspection.accuracy_m = (
@@ -126,7 +131,7 @@ def save_answer(
     time_zone: str,
 ) -> Answer:
     """Store one answer as it is given; a failed item gets its deadline prefilled."""
-    _require_editable(inspection, user)
+    require_editable(inspection, user)
     item = _items_by_code(session, inspection).get(item_code)
     if item is None:
         raise NotFound(_("This checklist has no item %(code)s.", code=item_code))
@@ -208,7 +213,7 @@ def submit(
     *, session: Session, user: CurrentUser, inspection: Inspection, time_zone: str
 ) -> Inspection:
     """Check every item, then seal the inspection and open one rectification item per failure."""
-    _require_editable(inspection, user)
+    require_editable(inspection, user)
     problems = submit_problems(session=session, inspection=inspection, time_zone=time_zone)
     if problems:
         raise Invalid(_("Some items need attention before you can submit."), fields=problems)
@@ -319,15 +324,6 @@ def site_history(
     ]
 
 
-def require_readable(inspection: Inspection, user: CurrentUser) -> None:
-    """Drafts belong to their inspector (and the office); owners see submitted ones only."""
-    if inspection.status == InspectionStatus.submitted:
-        return
-    if inspection.inspector_id == user.id or user.role in (Role.admin, Role.supervisor):
-        return
-    raise NotFound(_("This inspection does not exist or is not visible to you."))
-
-
 def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list[PhotoBlob]:
     hashes = {p.sha256 for group in photos.values() for p in group}
     if not hashes:
@@ -339,7 +335,7 @@ def require_photo_slot(
     *, session: Session, user: CurrentUser, inspection: Inspection, item_code: str
 ) -> None:
     """A new photo belongs to an item of this draft, added by its inspector."""
-    _require_editable(inspection, user)
+    require_editable(inspection, user)
     if item_code not in _items_by_code(session, inspection):
         raise Invalid(
             _("This checklist has no item %(code)s.", code=item_code),

@@ -183,14 +183,9 @@ class InspectionsController(Controller):
         photo_uuid: FromPath[str],
     ) -> Template:
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        service.require_editable(inspection, request.user)
         photo = photos.find_photo(session=db, uuid=check_uuid(photo_uuid))
-        service.require_photo_slot(
-            session=db,
-            user=request.user,
-            inspection=inspection,
-            item_code=photo.item_code if photo else "",
-        )
-        photos.delete_photo(session=db, inspection=inspection, uuid=photo_uuid)
+        photos.delete_photo(session=db, inspection=inspection, uuid=photo_uuid)  # 404 if not here
         return self._item(request, db, settings, inspection, photo.item_code)
 
     @post("/{uuid:str}/submit", sync_to_thread=True, status_code=200)
