@@ -119,10 +119,11 @@ def test_api_docs_need_login_and_load_only_local_assets(client, login_as):
     assert spec.status_code == 200 and "/api/v1/sites" in spec.json()["paths"]
 
 
-def test_vendored_htmx_and_app_assets_are_served_with_long_caching(client):
-    html = client.get("/login").text
+def test_vendored_htmx_and_app_assets_are_served_with_long_caching(login_as):
+    c = login_as("inspector1")
+    html = c.get("/sites").text  # a page that uses htmx (tests/test_page_polish.py)
     for src in re.findall(r'src="(/static/[^"]+)"', html):
-        r = client.get(src)
+        r = c.get(src)
         assert r.status_code == 200
         assert "javascript" in r.headers["content-type"]
         assert "max-age=31536000" in r.headers["cache-control"]

@@ -1,0 +1,50 @@
+"""What benchmarks/page_weight.py and benchmarks/lighthouse.py found: htmx only on the pages
+that use it, a description on every page, wording."""
+
+from __future__ import annotations
+
+import re
+
+from inspect_app.web import HTMX_FILE
+from tests.conftest import post_form, visible_text
+from tests.test_inspections import team_site
+
+HX_REQUEST = re.compile(r"\shx-(get|post|put|patch|delete)=")
+
+
+def test_htmx_is_loaded_exactly_where_a_page_uses_it(client, login_as, world):
+    inspector = login_as("inspector1")
+    site = team_site(world, "inspector1")
+    started = post_form(
+        inspector, "/inspections/new", {"site_id": str(site.id), "template_code": "fire-safety"}
+    )
+    pages = {"/login": client.get("/login")}
+    for path in ("/", "/sites", f"/sites/{site.id}", "/rectifications", "/account"):
+        pages[path] = inspector.get(path)
+    pages["walkthrough"] = inspector.get(started.headers["location"])
+    uses = {path for path, r in pages.items() if HX_REQUEST.search(r.text)}
+    loads = {path for path, r in pages.items() if HTMX_FILE in r.text}
+    assert all(r.status_code == 200 for r in pages.values())
+    assert uses == loads == {"/sites", "/rectifications", "walkthrough"}
+    for path in loads:  # htmx reads its settings (no eval, no inline scripts) from this tag
+        assert 'name="htmx-config"' in pages[path].text
+
+
+def test_every_page_has_a_description_in_its_language(client):
+    english = client.get("/login", headers={"Accept-Language": "en-US"}).text
+    chinese = client.get("/login", headers={"Accept-Language": "zh-CN"}).text
+    pattern = r'<meta name="description" content="([^"]+)">'
+    assert "rectification" in re.search(pattern, english).group(1)
+    assert re.search(r"[\u4e00-\u9fff]", re.search(pattern, chinese).group(1))
+
+
+def test_a_one_day_default_deadline_reads_as_one_day(login_as, world):
+    inspector = login_as("inspector1")
+    site = team_site(world, "inspector1")
+    started = post_form(
+        inspector, "/inspections/new", {"site_id": str(site.id), "template_code": "fire-safety"}
+    )
+    url = started.headers["location"]
+    assert post_form(inspector, f"{url}/answers/F01", {"result": "fail"}).status_code == 303
+    page = visible_text(inspector.get(url, headers={"Accept-Language": "en-US"}).text)
+    assert "Default: 1 day from today." in page and "1 days" not in page
