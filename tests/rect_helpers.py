@@ -36,6 +36,7 @@ def findings(client, api_token, world, site: Site, failed=("F01",), deadline_day
         {
             "item_code": f"F{n:02d}",
             "result": "fail" if f"F{n:02d}" in failed else "pass",
+            "note": f"Finding at F{n:02d}" if f"F{n:02d}" in failed else "",
             "deadline": deadline if f"F{n:02d}" in failed else None,
         }
         for n in range(1, 9)

@@ -45,6 +45,8 @@ def test_owner_home_lists_overdue_first_with_days(login_as, items):
 def test_owner_reports_a_fix_through_the_page(login_as, items, world):
     owner = login_as("owner1")
     page = owner.get(f"/rectifications/{items[0]}")
+    finding = page.text.split('class="finding-box"', 1)[1].split("</p>", 1)[0]
+    assert "Finding at F02" in finding  # the inspector's note: what is wrong
     assert f'action="/rectifications/{items[0]}/report-fixed"' in page.text
     token = page.text.split('name="request_id" value="', 1)[1].split('"', 1)[0]
     refused = post_form(

@@ -230,7 +230,7 @@ def submit(
             )
             session.add(item)
             session.flush()
-            record_creation(session=session, item=item, actor_id=user.id)
+            record_creation(session=session, item=item, actor_id=user.id, note=answer.note)
     inspection.status = InspectionStatus.submitted
     inspection.submitted_at = utcnow()
     inspection.updated_at = inspection.submitted_at

@@ -185,8 +185,11 @@ def _record(
     return item
 
 
-def record_creation(*, session: Session, item: Rectification, actor_id: int) -> None:
-    """The first event of an item, written when its inspection is submitted."""
+def record_creation(
+    *, session: Session, item: Rectification, actor_id: int, note: str = ""
+) -> None:
+    """The first event of an item, written when its inspection is submitted; its note is the
+    inspector's finding ("what is wrong"), which the owner reads on the item."""
     session.add(
         RectificationEvent(
             rectification_id=item.id,
@@ -194,6 +197,7 @@ def record_creation(*, session: Session, item: Rectification, actor_id: int) -> 
             actor_id=actor_id,
             from_status=None,
             to_status=Status.open,
+            note=note,
             new_deadline=item.deadline,
         )
     )
