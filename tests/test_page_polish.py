@@ -48,3 +48,25 @@ def test_a_one_day_default_deadline_reads_as_one_day(login_as, world):
     assert post_form(inspector, f"{url}/answers/F01", {"result": "fail"}).status_code == 303
     page = visible_text(inspector.get(url, headers={"Accept-Language": "en-US"}).text)
     assert "Default: 1 day from today." in page and "1 days" not in page
+
+
+def test_scripts_and_styles_carry_only_the_headers_that_act_on_them(client):
+    page = client.get("/login")
+    assert page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css|png)\?v=[^"]+)"', page.text)
+    assert {a.split("?")[0].rsplit(".", 1)[1] for a in assets} == {"js", "css", "png"}
+    for url in assets:
+        r = client.get(url)
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "max-age=31536000" in r.headers["cache-control"]
+        assert not {"content-security-policy", "x-frame-options"} & set(r.headers)
+    icon = client.get(re.search(r'href="(/static/icons/icon\.svg[^"]*)"', page.text).group(1))
+    assert "frame-ancestors 'none'" in icon.headers["content-security-policy"]  # SVG: a document
+
+
+def test_pages_and_api_replies_are_not_kept_by_shared_caches(login_as, api_token, client):
+    c = login_as("inspector1")
+    assert c.get("/sites").headers["cache-control"] == "private, no-cache"
+    me = client.get("/api/v1/me", headers=api_token("inspector1"))
+    assert me.status_code == 200 and me.headers["cache-control"] == "private, no-cache"
+    assert client.get("/sw.js").headers["cache-control"] == "no-cache"  # its own stays
