@@ -6,6 +6,7 @@ import logging
 from urllib.parse import quote
 
 from litestar import Request, Response
+from litestar.datastructures import UploadFile
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -13,6 +14,8 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from inspect_app import i18n
 from inspect_app.i18n import gettext as _
@@ -111,7 +114,20 @@ def handle_app_error(request: Request, exc: AppError) -> Response:
     return error_response(request, exc.status_code, exc.message, code=exc.code, fields=exc.fields)
 
 
+def _close_parsed_uploads(request: Request) -> None:
+    """Litestar closes a parsed form's files after the handler; a request refused before it
+    (a guard, the CSRF check, which parsed the form to find its token) would leave them open."""
+    form = ScopeState.from_scope(request.scope).form
+    if form is Empty:
+        return
+    for value in form.values():
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, UploadFile):
+                part.file.close()
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    _close_parsed_uploads(request)
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
