@@ -153,11 +153,12 @@ def launcher_flags() -> list[str]:
 
 
 @contextlib.contextmanager
-def signed_in(pw, base: str, user: str | None) -> Iterator:
+def signed_in(pw, base: str, user: str | None, locale: str) -> Iterator:
     """Chromium as Lighthouse would start it, on its own profile with DevTools on a port,
     signed in as `user` by Playwright over CDP. Lighthouse (`--port`) then loads pages with the
     session in the cookie jar, as a signed-in phone would (an `--extra-headers` Cookie misses
-    the service worker's own requests: 401s in the console). Yields a 390x844 page for axe."""
+    the service worker's own requests: 401s in the console). The app's language cookie picks
+    `locale` for both. Yields a 390x844 page for axe."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="lh-profile-") as profile:
         chromium = subprocess.Popen(  # noqa: S603
@@ -167,6 +168,7 @@ def signed_in(pw, base: str, user: str | None) -> Iterator:
         )  # fmt: skip
         try:
             browser = connect(pw, port)
+            browser.contexts[0].add_cookies([{"name": "locale", "value": locale, "url": base}])
             if user:
                 page = browser.contexts[0].pages[0]
                 sign_in(page, user, base)
@@ -194,7 +196,7 @@ def run_all(base: str, targets: list[Page], opts) -> list[Result]:
     results = []
     with sync_playwright() as pw:
         for user in dict.fromkeys(t.user for t in targets):
-            with signed_in(pw, base, user) as (page, port):
+            with signed_in(pw, base, user, opts.locale) as (page, port):
                 for target in (t for t in targets if t.user == user):
                     result = Result(target)
                     if not opts.no_lighthouse and target.name in LIGHTHOUSE_PAGES:
@@ -248,6 +250,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="page names (see page_weight.pages)")
     parser.add_argument("--no-lighthouse", action="store_true")
     parser.add_argument("--no-axe", action="store_true")
+    parser.add_argument("--locale", default="en", choices=["en", "zh_CN"], help="app language")
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (median)")
     parser.add_argument("--save", type=Path, help="keep every Lighthouse JSON report here")
     opts = parser.parse_args()
