@@ -619,11 +619,13 @@ def test_real_heic_photos(path):
 def test_real_photos_keep_their_detail(name):
     """The fast path (draft decoding, cheaper filters) loses next to nothing against the naive
     one (full decode, LANCZOS from the full image, same JPEG qualities): both are compared
-    with an unencoded LANCZOS resize of the full image."""
+    with an unencoded LANCZOS resize of the full image. Measured: BICUBIC displays 0.9 dB
+    and HAMMING thumbnails 0.7 dB below naive at worst; a BILINEAR display (2.5 dB) or
+    thumbnail (1.2 dB) fails."""
     with Image.open(PHOTOS / name) as im:
         full = ImageOps.exif_transpose(im).convert("RGB")
     result = run(PHOTOS / name)
-    for data, quality, slack in ((result.display, 82, 1.2), (result.thumb, 78, 1.5)):
+    for data, quality, slack in ((result.display, 82, 1.2), (result.thumb, 78, 1.0)):
         ours = Image.open(io.BytesIO(data)).convert("RGB")
         reference = full.resize(ours.size, Image.Resampling.LANCZOS)
         naive = Image.open(io.BytesIO(encode(reference, quality=quality))).convert("RGB")

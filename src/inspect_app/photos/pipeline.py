@@ -41,12 +41,14 @@ DISPLAY_QUALITY = 82
 THUMB_QUALITY = 78
 # Baseline, not progressive: progressive costs ~2.5x the encode time here for ~2% fewer bytes.
 DISPLAY_PROGRESSIVE = False
-# See _resize. JPEG draft decoding already leaves the display resize a factor below 2 and
-# the thumbnail is cut from the display, so cheaper filters than LANCZOS do (as in Pillow's
-# own Image.thumbnail); benchmarks/photo_processing.py measures the difference.
+# See _resize. JPEG draft decoding already leaves the display a resize by a factor below 2 and
+# the thumbnail is cut from the display, so filters cheaper than LANCZOS do: BICUBIC (Pillow's
+# Image.thumbnail default; BILINEAR or HAMMING visibly soften a display) and, for thumbnails,
+# HAMMING (BILINEAR's cost, a little sharper). test_real_photos_keep_their_detail holds both
+# to within ~1 dB of a LANCZOS resize of the full image.
 DISPLAY_RESAMPLE = Image.Resampling.BICUBIC
 DISPLAY_REDUCING_GAP = 1.0
-THUMB_RESAMPLE = Image.Resampling.BILINEAR
+THUMB_RESAMPLE = Image.Resampling.HAMMING
 THUMB_REDUCING_GAP = 2.0
 # Optimised Huffman tables: about twice the encode time of the display for ~2% fewer bytes,
 # but only a fraction of a millisecond on a thumbnail (and thumbnails are sent in lists).
