@@ -1,14 +1,45 @@
-"""A small server-rendered SVG chart: open and overdue items per day (no JavaScript library)."""
+"""The board's 30-day chart: open and overdue items per day, counted and drawn as a small
+server-rendered SVG (no JavaScript library)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
 from inspect_app.i18n import gettext as _
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 360, 180, 34, 22, 10
+
+# An item's days in the office's calendar: created, resolved (None while active), deadline.
+Span = tuple[date, date | None, date]
+
+
+def daily_series(spans: list[Span], today: date, days: int) -> list[tuple[date, int, int]]:
+    """For each of the last `days` days: items open at its end, and how many were overdue.
+
+    An item counts as open on day d from its creation until it was closed or cancelled; it was
+    overdue on d when its (current) deadline was before d. Each item adds 1 to a run of days
+    (a difference array), so the cost is one step per item, not per item and day."""
+    first = today - timedelta(days=days - 1)
+    open_diff, late_diff = [0] * (days + 1), [0] * (days + 1)
+
+    def add(diff: list[int], lo: date, hi: date) -> None:
+        lo = max(lo, first)
+        if lo <= hi:
+            diff[(lo - first).days] += 1
+            diff[(hi - first).days + 1] -= 1
+
+    for created, resolved, deadline in spans:
+        last = min(today, resolved - timedelta(days=1)) if resolved else today
+        add(open_diff, created, last)
+        add(late_diff, max(created, deadline + timedelta(days=1)), last)
+    out, total, late = [], 0, 0
+    for i in range(days):
+        total += open_diff[i]
+        late += late_diff[i]
+        out.append((first + timedelta(days=i), total, late))
+    return out
 
 
 def svg(series: list[tuple[date, int, int]]) -> Markup:

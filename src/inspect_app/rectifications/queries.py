@@ -1,13 +1,12 @@
 """Read side of rectification: the filtered list (and its exports), the owner's list, the
-inspector's "today", and the supervisors' overdue board."""
+inspector's "today"; the supervisors' overdue board is in board.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Index, and_, case, func, or_
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
@@ -23,20 +22,28 @@ from inspect_app.models import (
     TemplateItem,
     TemplateVersion,
 )
+from inspect_app.rectifications.board import ACTIVE, Board, board  # noqa: F401 (queries.board)
 from inspect_app.sites.service import site_scope
 
 Status = RectificationStatus
-ACTIVE = (Status.open, Status.fix_reported)
-AGE_BUCKETS = (("1-3", 1, 3), ("4-7", 4, 7), ("8-14", 8, 14), ("15+", 15, None))
+
+# The list and the board read a scope's items site by site: by status and deadline, and by
+# resolved_at. Made by migration 7c1e5a9d3b20; declared here so the metadata knows them.
+_items = Rectification.__table__.c
+Index("ix_rectification_site_status_deadline", _items.site_id, _items.status, _items.deadline)
+Index("ix_rectification_site_resolved_at", _items.site_id, _items.resolved_at)
+
+PAGE_BY_IDS = 500  # pages up to this size are found by id first (see list_items)
 SORTS = {
     "deadline": (Rectification.deadline, Rectification.id),
     "-deadline": (Rectification.deadline.desc(), Rectification.id.desc()),
     "created": (Rectification.created_at, Rectification.id),
     "-created": (Rectification.created_at.desc(), Rectification.id.desc()),
-    "site": (Site.name_zh, Rectification.deadline),
+    "site": (Site.name_zh, Rectification.deadline, Rectification.id),
     "severity": (
         case({"high": 0, "medium": 1, "low": 2}, value=Rectification.severity),
         Rectification.deadline,
+        Rectification.id,
     ),
 }
 
@@ -72,24 +79,48 @@ class ItemFilter:
         )
 
 
+@dataclass(frozen=True)
+class Named:
+    """What a list shows of a site or a team: its id and names (not the whole row)."""
+
+    id: int
+    name_zh: str
+    name_en: str
+
+
 @dataclass
 class Row:
     """One rectification item with what a list needs to show about it."""
 
     item: Rectification
-    site: Site
+    site: Named
     template_code: str
     text_zh: str
     text_en: str
     guidance_zh: str = ""
     guidance_en: str = ""
-    team: Team | None = None
+    team: Named | None = None
     extra: dict = field(default_factory=dict)
 
 
 def _base(user: CurrentUser):
+    """Items in scope with their site, checklist item and team: the item as an ORM object
+    (services take it), the rest as plain columns (cheaper to load than whole rows)."""
     return (
-        select(Rectification, Site, TemplateItem, ChecklistTemplate, Team)
+        select(
+            Rectification,
+            Site.id,
+            Site.name_zh,
+            Site.name_en,
+            ChecklistTemplate.code,
+            TemplateItem.text_zh,
+            TemplateItem.text_en,
+            TemplateItem.guidance_zh,
+            TemplateItem.guidance_en,
+            Team.id,
+            Team.name_zh,
+            Team.name_en,
+        )
         .join(Site, Site.id == Rectification.site_id)
         .join(Inspection, Inspection.id == Rectification.inspection_id)
         .join(TemplateVersion, TemplateVersion.id == Inspection.version_id)
@@ -140,17 +171,34 @@ def _conditions(f: ItemFilter, today: date) -> list:
 def _rows(result) -> list[Row]:
     return [
         Row(
-            item=r,
-            site=s,
-            template_code=t.code,
-            text_zh=i.text_zh,
-            text_en=i.text_en,
-            guidance_zh=i.guidance_zh,
-            guidance_en=i.guidance_en,
-            team=team,
+            item=item,
+            site=Named(site_id, site_zh, site_en),
+            template_code=code,
+            text_zh=text_zh,
+            text_en=text_en,
+            guidance_zh=guide_zh,
+            guidance_en=guide_en,
+            team=Named(team_id, team_zh, team_en) if team_id is not None else None,
         )
-        for r, s, i, t, team in result
-    ]
+        for (item, site_id, site_zh, site_en, code, text_zh, text_en, guide_zh, guide_en,
+             team_id, team_zh, team_en) in result
+    ]  # fmt: skip
+
+
+def _keys(user: CurrentUser, f: ItemFilter):
+    """Ids of the items a filter selects: only the tables its conditions and sorts need."""
+    stmt = (
+        select(Rectification.id)
+        .join(Site, Site.id == Rectification.site_id)
+        .where(*site_scope(user))
+    )
+    if f.template:
+        stmt = (
+            stmt.join(Inspection, Inspection.id == Rectification.inspection_id)
+            .join(TemplateVersion, TemplateVersion.id == Inspection.version_id)
+            .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+        )
+    return stmt
 
 
 def list_items(
@@ -162,14 +210,23 @@ def list_items(
     limit: int | None = 50,
     offset: int = 0,
 ) -> tuple[list[Row], int]:
-    """A page of the filtered, sorted list and the total; limit=None gives every row (exports)."""
+    """A page of the filtered, sorted list and the total; limit=None gives every row (exports).
+
+    A page is found on the item and site tables alone, then only its rows are read in full
+    (exports, thousands of rows, are read in one go)."""
     where = _conditions(f, today)
-    base = _base(user).where(*where)
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    stmt = base.order_by(*SORTS.get(f.sort, SORTS["deadline"]))
-    if limit is not None:
-        stmt = stmt.limit(limit).offset(offset)
-    return _rows(session.exec(stmt)), total
+    order = SORTS.get(f.sort, SORTS["deadline"])
+    if limit is None:
+        rows = _rows(session.exec(_base(user).where(*where).order_by(*order)))
+        return rows, len(rows)
+    keys = _keys(user, f).where(*where)
+    total = session.exec(select(func.count()).select_from(keys.subquery())).one()
+    if limit > PAGE_BY_IDS:
+        stmt = _base(user).where(*where).order_by(*order).limit(limit).offset(offset)
+        return _rows(session.exec(stmt)), total
+    ids = list(session.exec(keys.order_by(*order).limit(limit).offset(offset)))
+    by_id = {r.item.id: r for r in rows_by_ids(session=session, user=user, ids=ids)}
+    return [by_id[i] for i in ids], total
 
 
 def owner_items(*, session: Session, user: CurrentUser, today: date) -> list[Row]:
@@ -216,120 +273,6 @@ def inspector_today(*, session: Session, user: CurrentUser, today: date) -> list
         DueSite(site, int(fr or 0), int(od or 0), oldest)
         for site, fr, od, oldest in session.exec(stmt)
     ]
-
-
-# --- the overdue board ----------------------------------------------------------------------
-
-
-@dataclass
-class Board:
-    active: int
-    overdue: int
-    by_team: list[tuple[int | None, str, str, int]]
-    by_site: list[tuple[int, str, str, int]]
-    by_item: list[tuple[str, str, str, str, int]]
-    by_age: list[tuple[str, int | None, int | None, int]]
-    series: list[tuple[date, int, int]]
-
-
-def board(
-    *, session: Session, user: CurrentUser, today: date, time_zone: str, days: int = 30
-) -> Board:
-    """Counts of overdue items by team, site, checklist item and age, and a 30-day series."""
-    overdue = [Rectification.status.in_(ACTIVE), Rectification.deadline < today]
-    scoped = (
-        select(Rectification).join(Site, Site.id == Rectification.site_id).where(*site_scope(user))
-    )
-
-    def count(*where) -> int:
-        return session.exec(select(func.count()).select_from(scoped.where(*where).subquery())).one()
-
-    by_team = session.exec(
-        select(Site.team_id, Team.name_zh, Team.name_en, func.count())
-        .select_from(Rectification)
-        .join(Site, Site.id == Rectification.site_id)
-        .outerjoin(Team, Team.id == Site.team_id)
-        .where(*site_scope(user), *overdue)
-        .group_by(Site.team_id, Team.name_zh, Team.name_en)
-        .order_by(func.count().desc(), Site.team_id)
-    ).all()
-    by_site = session.exec(
-        select(Site.id, Site.name_zh, Site.name_en, func.count())
-        .select_from(Rectification)
-        .join(Site, Site.id == Rectification.site_id)
-        .where(*site_scope(user), *overdue)
-        .group_by(Site.id, Site.name_zh, Site.name_en)
-        .order_by(func.count().desc(), Site.id)
-        .limit(20)
-    ).all()
-    by_item = session.exec(
-        select(
-            ChecklistTemplate.code,
-            Rectification.item_code,
-            func.min(TemplateItem.text_zh),
-            func.min(TemplateItem.text_en),
-            func.count(),
-        )
-        .select_from(Rectification)
-        .join(Site, Site.id == Rectification.site_id)
-        .join(Inspection, Inspection.id == Rectification.inspection_id)
-        .join(TemplateVersion, TemplateVersion.id == Inspection.version_id)
-        .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
-        .join(
-            TemplateItem,
-            and_(
-                TemplateItem.version_id == Inspection.version_id,
-                TemplateItem.code == Rectification.item_code,
-            ),
-        )
-        .where(*site_scope(user), *overdue)
-        .group_by(ChecklistTemplate.code, Rectification.item_code)
-        .order_by(func.count().desc(), ChecklistTemplate.code, Rectification.item_code)
-    ).all()
-    by_age = []
-    for label, low, high in AGE_BUCKETS:
-        where = [*overdue, Rectification.deadline <= today - timedelta(days=low)]
-        if high is not None:
-            where.append(Rectification.deadline >= today - timedelta(days=high))
-        by_age.append((label, low, high, count(*where)))
-    return Board(
-        active=count(Rectification.status.in_(ACTIVE)),
-        overdue=count(*overdue),
-        by_team=[tuple(r) for r in by_team],
-        by_site=[tuple(r) for r in by_site],
-        by_item=[tuple(r) for r in by_item],
-        by_age=by_age,
-        series=daily_series(
-            session=session, user=user, today=today, days=days, time_zone=time_zone
-        ),
-    )
-
-
-def daily_series(
-    *, session: Session, user: CurrentUser, today: date, days: int, time_zone: str
-) -> list[tuple[date, int, int]]:
-    """For each of the last `days` days: items open at its end, and how many were overdue.
-
-    An item counts as open on day d from its creation until it was closed or cancelled; it was
-    overdue on d when its (current) deadline was before d."""
-    tz = ZoneInfo(time_zone)
-    out = []
-    for back in range(days - 1, -1, -1):
-        day = today - timedelta(days=back)
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-        alive = [
-            Rectification.created_at < end,
-            or_(Rectification.resolved_at.is_(None), Rectification.resolved_at >= end),
-        ]
-        stmt = (
-            select(func.count(), func.sum(case((Rectification.deadline < day, 1), else_=0)))
-            .select_from(Rectification)
-            .join(Site, Site.id == Rectification.site_id)
-            .where(*site_scope(user), *alive)
-        )
-        total, late = session.exec(stmt).one()
-        out.append((day, int(total or 0), int(late or 0)))
-    return out
 
 
 def active_site_rows(

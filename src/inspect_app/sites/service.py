@@ -26,6 +26,15 @@ def site_scope(user: CurrentUser) -> list:
     return [Site.id.in_(user.site_ids)]
 
 
+def scope_key(user: CurrentUser) -> tuple:
+    """Equal for users whom `site_scope` gives the same sites (a key for shared results)."""
+    if user.role in (Role.admin, Role.supervisor):
+        return ("all",) if user.city_wide else ("subdistrict", user.subdistrict_id)
+    if user.role == Role.inspector:
+        return ("teams", user.team_ids)
+    return ("sites", user.site_ids)
+
+
 def team_scope(user: CurrentUser) -> list:
     """WHERE clauses limiting teams to the user's subdistrict (or their own teams)."""
     if user.role in (Role.admin, Role.supervisor):
