@@ -57,18 +57,12 @@ class SiteQuery:
 def search_sites(
     *, session: Session, user: CurrentUser, query: SiteQuery
 ) -> tuple[list[Site], int]:
-    """A page of visible sites matching the query, and how many match in all."""
+    """A page of visible sites matching the query, and how many match in all (one scan: the
+    total comes with the page as a window count)."""
     where = site_scope(user)
     text = query.q.strip()
     if text:
-        where.append(
-            or_(
-                Site.name_zh.icontains(text, autoescape=True),
-                Site.name_en.icontains(text, autoescape=True),
-                Site.address.icontains(text, autoescape=True),
-                Site.credit_code.icontains(text, autoescape=True),
-            )
-        )
+        where.append(_matching(session, text))
     if query.kind:
         where.append(Site.kind == query.kind)
     if query.team_id is not None:
@@ -79,16 +73,31 @@ def search_sites(
         where.append(Site.active.is_(False))
     elif not query.include_inactive:
         where.append(Site.active.is_(True))
-    total = session.exec(select(func.count()).select_from(Site).where(*where)).one()
-    limit = max(1, min(query.limit, MAX_LIMIT))
-    rows = session.exec(
-        select(Site)
+    limit, offset = max(1, min(query.limit, MAX_LIMIT)), max(0, query.offset)
+    found = session.exec(
+        select(Site, func.count().over())
         .where(*where)
         .order_by(Site.name_zh, Site.id)
         .limit(limit)
-        .offset(max(0, query.offset))
+        .offset(offset)
     ).all()
-    return list(rows), total
+    if found:
+        return [site for site, _total in found], found[0][1]
+    if offset == 0:
+        return [], 0
+    return [], session.exec(select(func.count()).select_from(Site).where(*where)).one()
+
+
+SEARCHED = (Site.name_zh, Site.name_en, Site.address, Site.credit_code)
+
+
+def _matching(session: Session, text: str):
+    """Sites whose names, address or credit code contain `text`, ignoring case. SQLite's LIKE
+    already ignores (ASCII) case, as its lower() does, so there it runs without lower()."""
+    if session.get_bind().dialect.name != "sqlite":
+        return or_(*(column.icontains(text, autoescape=True) for column in SEARCHED))
+    pattern = "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    return or_(*(column.like(pattern, escape="/") for column in SEARCHED))
 
 
 def get_site(*, session: Session, user: CurrentUser, site_id: int) -> Site:
