@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +18,87 @@ from inspect_app.settings import Settings
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+WRITER_KEY = "inspect_writer_lock"
+BUSY_TIMEOUT_S = 15
+
+
+class WriterQueue:
+    """Writers to one SQLite file wait their turn on a lock file, in the kernel, before they say
+    BEGIN IMMEDIATE.
+
+    SQLite's own busy wait polls with growing sleeps, so under a burst of writes from several
+    processes a writer that has waited long polls rarely and loses to newcomers, again and again,
+    until its busy timeout ends in "database is locked" (50 phones syncing at once against four
+    workers did that). Waiters blocked on a flock are woken alike when it is released. A writer
+    that has not had its turn after `timeout_s` goes on to SQLite's busy wait as before, and the
+    event loop's thread never queues: it must keep running to finish what it started."""
+
+    def __init__(self, path: Path, timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        self.path = path
+        self.timeout_s = timeout_s
+
+    def acquire(self, info: dict) -> None:
+        if info.get(WRITER_KEY) is not None or _on_event_loop():
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not _Turn(fd).wait(self.timeout_s):
+                return  # the waiting thread closes fd once the turn comes
+        except BaseException:
+            os.close(fd)
+            raise
+        info[WRITER_KEY] = fd
+
+    @staticmethod
+    def release(info: dict) -> None:
+        fd = info.pop(WRITER_KEY, None)
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor of the open file releases its flock
+
+
+class _Turn:
+    """A blocking flock in a thread of its own, so that the writer can stop waiting for it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.granted = False
+        self.abandoned = False
+
+    def wait(self, timeout_s: float) -> bool:
+        threading.Thread(target=self._block, name="sqlite-writer-turn", daemon=True).start()
+        self.done.wait(timeout_s)
+        with self.lock:
+            self.abandoned = not self.granted
+            return self.granted
+
+    def _block(self) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(self.fd)
+            self.done.set()
+            return
+        with self.lock:
+            if self.abandoned:
+                os.close(self.fd)
+            else:
+                self.granted = True
+        self.done.set()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _install_sqlite_hooks(engine: Engine, queue: WriterQueue | None) -> None:
     """Pragmas per connection; transactions begun by us so writers can say BEGIN IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
@@ -22,7 +106,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -30,7 +114,17 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        if immediate and queue is not None:
+            queue.acquire(conn.connection.info)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    if queue is not None:  # the turn ends when the connection goes back to the pool (or away)
+        for name in ("checkin", "close", "detach", "invalidate"):
+            event.listen(engine.pool, name, _release_turn)
+
+
+def _release_turn(_dbapi_conn, record, *_exception) -> None:
+    WriterQueue.release(record.info)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -38,10 +132,14 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
+        queue = None
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-        _install_sqlite_hooks(engine)
+            queue = WriterQueue(Path(path + ".writers"))
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+        )
+        _install_sqlite_hooks(engine, queue)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

@@ -6,6 +6,7 @@ import uuid as uuidlib
 
 from litestar import Controller, Request, get, put
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from inspect_app.apidocs import ERRORS
@@ -18,6 +19,8 @@ from inspect_app.inspections import service, sync
 from inspect_app.inspections.schemas import AnswerOut, InspectionIn, InspectionOut, PhotoOut
 from inspect_app.models import Photo, PhotoBlob
 from inspect_app.photos.service import photo_urls
+
+PUT_ATTEMPTS = 3
 
 
 def check_uuid(value: str) -> str:
@@ -90,14 +93,29 @@ class InspectionsApiController(Controller):
     ) -> InspectionOut:
         """Create or update a draft; `submit: true` submits it. Replays return what is stored;
         changing a submitted inspection is 409."""
-        inspection = sync.put_inspection(
-            session=db,
-            user=request.user,
-            uuid=check_uuid(uuid),
-            data=data,
-            time_zone=settings.time_zone,
-        )
-        return inspection_out(session=db, user=request.user, inspection=inspection)
+        uuid = check_uuid(uuid)
+        for attempt in range(1, PUT_ATTEMPTS + 1):
+            try:
+                inspection = sync.put_inspection(
+                    session=db,
+                    user=request.user,
+                    uuid=uuid,
+                    data=data,
+                    time_zone=settings.time_zone,
+                )
+                break
+            except IntegrityError:
+                # An overlapping copy of this request (a phone that gave up waiting and sent it
+                # again) stored the same rows first: start over from what it stored.
+                db.rollback()
+                if attempt == PUT_ATTEMPTS:
+                    raise
+        out = inspection_out(session=db, user=request.user, inspection=inspection)
+        # Commit here in the worker thread. Left to the request's cleanup, the commit waits for
+        # the event loop, and SQLite's write lock stays taken until then: a query on the loop
+        # that waits for the lock (the token check) would stall the loop that should release it.
+        db.commit()
+        return out
 
     @get("/inspections/{uuid:str}", responses=ERRORS, sync_to_thread=True)
     def get_inspection(self, request: Request, db: DbSession, uuid: FromPath[str]) -> InspectionOut:

@@ -109,9 +109,26 @@ def record_photo(
         item_code=slot.item_code,
         uploaded_by=user.id,
     )
-    session.add(photo)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(photo)
+    except IntegrityError:
+        # PostgreSQL: an overlapping copy of this request recorded the photo id first.
+        existing = find_photo(session=session, uuid=photo_uuid)
+        if existing is None:
+            raise
+        return replay_or_conflict(photo=existing, slot=slot, sha256=processed.sha256)
     return photo
+
+
+def discard_unrecorded(
+    *, session: Session, storage: PhotoStorage, sha256: str, keys: list[str]
+) -> None:
+    """Delete files a failed upload wrote, unless a record of the same content exists now (an
+    overlapping request that found them already stored relies on them)."""
+    if session.get(PhotoBlob, sha256) is None:
+        for key in keys:
+            storage.delete(key)
 
 
 def delete_photo(*, session: Session, inspection: Inspection, uuid: str) -> None:
