@@ -144,7 +144,7 @@ def test_check_reports_a_lost_file_and_an_orphan_after_the_crash(crash_run, tmp_
     stack = crash_run.stack
     photos = tmp_path / "photos"
     shutil.copytree(stack.var_dir / "photos", photos, ignore=shutil.ignore_patterns(".tmp-*"))
-    lost = photo_keys(crash_run.stack.inspectors[7].plan[3].photos[1].sha256)["display"]
+    lost = photo_keys(stack.inspectors[7].plan[3].photos[1].sha256)["display"]
     (photos / lost).unlink()
     orphan = photo_keys("0" * 64)["original"]
     (photos / orphan).parent.mkdir(parents=True, exist_ok=True)
