@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
 from inspect_app.errors import Conflict, NotFound
 from inspect_app.i18n import gettext as _
+from inspect_app.inspections.visibility import readable_clause
 from inspect_app.models import Inspection, Photo, PhotoBlob, Rectification, Site
 from inspect_app.photos.pipeline import ProcessedPhoto
 from inspect_app.photos.storage import PhotoStorage, photo_keys
@@ -37,7 +38,8 @@ def find_photo(*, session: Session, uuid: str) -> Photo | None:
 
 
 def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo, PhotoBlob]:
-    """A photo whose site this user may see; 404 otherwise."""
+    """A photo whose site this user may see, and whose inspection, if it belongs to one, they
+    may see (a draft's photos are its inspector's and the office's); 404 otherwise."""
     site_id = func.coalesce(Inspection.site_id, Rectification.site_id)
     row = session.exec(
         select(Photo, PhotoBlob)
@@ -45,7 +47,11 @@ def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo,
         .outerjoin(Inspection, Inspection.id == Photo.inspection_id)
         .outerjoin(Rectification, Rectification.id == Photo.rectification_id)
         .join(Site, Site.id == site_id)
-        .where(Photo.uuid == uuid, *site_scope(user))
+        .where(
+            Photo.uuid == uuid,
+            *site_scope(user),
+            or_(Inspection.id.is_(None), readable_clause(user)),
+        )
     ).first()
     if row is None:
         raise NotFound(_("This photo does not exist or is not visible to you."))
