@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
+import anyio
 from litestar import Litestar, Request, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
@@ -46,11 +47,19 @@ from inspect_app.sites.views import SitesController
 from inspect_app.web import template_config
 
 
-def provide_db_session(request: Request, state: State) -> Iterator[Session]:
-    """One session and one transaction per request; writes open with BEGIN IMMEDIATE on SQLite."""
+async def provide_db_session(request: Request, state: State) -> AsyncIterator[Session]:
+    """One session and one transaction per request; writes open with BEGIN IMMEDIATE on SQLite.
+    The commit (or rollback) runs in a worker thread: on the event loop it would stall every
+    request of this worker, and on SQLite keep the write lock while it waits for the loop."""
     db: Database = state.db
-    with db.session(write=request.method in WRITE_METHODS) as session:
+    transaction = db.session(write=request.method in WRITE_METHODS)
+    session = transaction.__enter__()  # no I/O yet: the transaction begins at its first query
+    try:
         yield session
+    except BaseException as exc:
+        await anyio.to_thread.run_sync(transaction.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    await anyio.to_thread.run_sync(transaction.__exit__, None, None, None)
 
 
 def provide_settings(state: State) -> Settings:

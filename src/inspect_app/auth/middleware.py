@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
+import anyio
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
@@ -21,7 +22,9 @@ CSRF_HEADER = b"x-csrftoken"
 
 
 class AuthMiddleware(ASGIMiddleware):
-    """Sets scope['user'] to a CurrentUser or None; login is enforced later by guards."""
+    """Sets scope['user'] to a CurrentUser or None; login is enforced later by guards. The
+    lookups (and the occasional last-seen write) run in a worker thread: a query on the event
+    loop would stall every request of this worker, or wait for a lock that one of them holds."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -35,7 +38,7 @@ class AuthMiddleware(ASGIMiddleware):
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         cookies = headers.get(b"cookie", b"").decode("latin-1")
         if authorization.lower().startswith("bearer "):
-            user = self._from_token(authorization[7:].strip())
+            user = await anyio.to_thread.run_sync(self._from_token, authorization[7:].strip())
             if user is None:
                 await _api_error(401, "invalid_token", _msg_invalid_token())(scope, receive, send)
                 return
@@ -43,7 +46,7 @@ class AuthMiddleware(ASGIMiddleware):
         else:
             raw = _cookie_value(cookies, SESSION_COOKIE)
             if raw:
-                scope["user"] = self._from_session(raw)
+                scope["user"] = await anyio.to_thread.run_sync(self._from_session, raw)
                 scope["auth"] = "session" if scope["user"] else None
         if (
             scope["auth"] == "session"
