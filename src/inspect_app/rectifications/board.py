@@ -4,14 +4,12 @@ kept until the next rectification event."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, union_all
+from sqlalchemy import union_all
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
@@ -19,7 +17,6 @@ from inspect_app.models import (
     ChecklistTemplate,
     Inspection,
     Rectification,
-    RectificationEvent,
     RectificationStatus,
     Site,
     Team,
@@ -27,6 +24,7 @@ from inspect_app.models import (
     TemplateVersion,
 )
 from inspect_app.rectifications import chart
+from inspect_app.rectifications.recent import Recent
 from inspect_app.sites.service import scope_key, site_scope
 
 Status = RectificationStatus
@@ -57,58 +55,20 @@ class _BoardRow:
     item_code: str
 
 
-BOARD_MAX_AGE = 60.0  # seconds; bounds how late edits outside rectification events show
-
-
-class _Boards:
-    """Boards by (database, scope, day, latest event id); one computation per scope at a time."""
-
-    def __init__(self) -> None:
-        self.found: dict[tuple, tuple[float, Board]] = {}
-        self.locks: dict[tuple, threading.Lock] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> Board | None:
-        found = self.found.get(key)
-        return found[1] if found and monotonic() - found[0] < BOARD_MAX_AGE else None
-
-    def computing(self, scope: tuple) -> threading.Lock:
-        with self.lock:
-            return self.locks.setdefault(scope, threading.Lock())
-
-    def put(self, key: tuple, board: Board) -> None:
-        now = monotonic()
-        with self.lock:
-            for old in [k for k, (at, _b) in self.found.items() if now - at >= BOARD_MAX_AGE]:
-                del self.found[old]
-            for old in [k for k in self.found if k[:-1] == key[:-1]]:
-                del self.found[old]  # the same board as it was before the latest event
-            self.found[key] = (now, board)
-
-
-_boards = _Boards()
+_boards = Recent(size=64)
 
 
 def board(
     *, session: Session, user: CurrentUser, today: date, time_zone: str, days: int = 30
 ) -> Board:
-    """Counts of overdue items by team, site, checklist item and age, and a 30-day series.
-
-    Every change of an item appends an event, so a board is reused, per database and scope,
-    until a newer event exists, the day changes, or BOARD_MAX_AGE passes: edits made outside
-    events (a site moved to another team) and, on PostgreSQL, an event committed after one
-    with a higher id show by then. The result is shared: callers must not change it."""
-    latest = session.exec(select(func.max(RectificationEvent.id))).one()
-    scope = (str(session.get_bind().url), scope_key(user), today, time_zone, days)
-    found = _boards.get((*scope, latest))
-    if found is not None:
-        return found
-    with _boards.computing(scope[:2]):  # others asking meanwhile wait for this one
-        found = _boards.get((*scope, latest))
-        if found is None:
-            found = _compute_board(session, user, today, ZoneInfo(time_zone), days)
-            _boards.put((*scope, latest), found)
-    return found
+    """Counts of overdue items by team, site, checklist item and age, and a 30-day series;
+    kept until the next rectification event (see recent.py). The result is shared: callers
+    must not change it."""
+    return _boards.get(
+        session,
+        (scope_key(user), today, time_zone, days),
+        lambda: _compute_board(session, user, today, ZoneInfo(time_zone), days),
+    )
 
 
 def _compute_board(

@@ -212,21 +212,27 @@ def list_items(
 ) -> tuple[list[Row], int]:
     """A page of the filtered, sorted list and the total; limit=None gives every row (exports).
 
-    A page is found on the item and site tables alone, then only its rows are read in full
-    (exports, thousands of rows, are read in one go)."""
+    A page's ids and the total come from one scan of the item and site tables (a window
+    count); then only the page's rows are read in full. Exports are read in one go."""
     where = _conditions(f, today)
     order = SORTS.get(f.sort, SORTS["deadline"])
     if limit is None:
         rows = _rows(session.exec(_base(user).where(*where).order_by(*order)))
         return rows, len(rows)
     keys = _keys(user, f).where(*where)
-    total = session.exec(select(func.count()).select_from(keys.subquery())).one()
     if limit > PAGE_BY_IDS:
+        total = session.exec(select(func.count()).select_from(keys.subquery())).one()
         stmt = _base(user).where(*where).order_by(*order).limit(limit).offset(offset)
         return _rows(session.exec(stmt)), total
-    ids = list(session.exec(keys.order_by(*order).limit(limit).offset(offset)))
+    found = session.execute(
+        keys.add_columns(func.count().over()).order_by(*order).limit(limit).offset(offset)
+    ).all()
+    if not found:
+        total = session.exec(select(func.count()).select_from(keys.subquery())).one()
+        return [], total
+    ids = [item_id for item_id, _total in found]
     by_id = {r.item.id: r for r in rows_by_ids(session=session, user=user, ids=ids)}
-    return [by_id[i] for i in ids], total
+    return [by_id[i] for i in ids], found[0][1]
 
 
 def owner_items(*, session: Session, user: CurrentUser, today: date) -> list[Row]:
