@@ -59,8 +59,8 @@ class Server:
 def app_server(*, env: dict[str, str], workers: int, log: Path) -> Iterator[Server]:
     """`inspect-app serve` on a free loopback port; yields it once /healthz answers."""
     port = free_port()
-    cmd = [str(ROOT / ".venv/bin/inspect-app"), "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    serve = os.environ.get("BENCH_SERVE_CMD", str(ROOT / ".venv/bin/inspect-app") + " serve")
+    cmd = [*serve.split(), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out, stderr=out)  # noqa: S603
         try:

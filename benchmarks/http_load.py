@@ -13,6 +13,8 @@ throughput and a p95 under 50 ms.
     .venv/bin/python benchmarks/http_load.py                      # SQLite, var/bench/district.db
     .venv/bin/python benchmarks/http_load.py --postgres           # a throwaway PostgreSQL cluster
     .venv/bin/python benchmarks/http_load.py --database-url postgresql+psycopg://...
+
+BENCH_SERVE_CMD in the environment replaces `inspect-app serve` (to compare a server variant).
 """
 
 from __future__ import annotations
