@@ -50,8 +50,8 @@ DISPLAY_RESAMPLE = Image.Resampling.BICUBIC
 DISPLAY_REDUCING_GAP = 1.0
 THUMB_RESAMPLE = Image.Resampling.HAMMING
 THUMB_REDUCING_GAP = 2.0
-# Optimised Huffman tables: about twice the encode time of the display for ~2% fewer bytes,
-# but only a fraction of a millisecond on a thumbnail (and thumbnails are sent in lists).
+# Optimised Huffman tables: 1.8x the encode time of a display (12 vs 7 ms) for 1.4% fewer
+# bytes over the real photos; on a thumbnail 0.3 ms buys 2.5% (and thumbnails go in lists).
 DISPLAY_OPTIMIZE = False
 THUMB_OPTIMIZE = True
 WHITE = (255, 255, 255)
