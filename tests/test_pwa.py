@@ -40,4 +40,13 @@ def test_offline_page_needs_no_login_and_links_the_manifest(client):
     r = client.get("/offline")
     assert r.status_code == 200
     assert 'rel="manifest"' in r.text and 'id="offline"' in r.text
-    assert 'id="outbox"' in r.text
+    assert 'id="outbox"' in r.text and "js/outbox.js" in r.text  # whoever it was cached for
+
+
+def test_only_inspectors_carry_the_outbox(login_as):
+    """Offline work is the inspectors': other roles' pages load neither the outbox script nor
+    its bar (and so never copy sites and photos to the phone)."""
+    for username, has_outbox in (("inspector1", True), ("owner1", False), ("supervisor", False)):
+        page = login_as(username).get("/").text
+        assert ("js/outbox.js" in page) is has_outbox, username
+        assert ('id="outbox"' in page) is has_outbox, username

@@ -17,12 +17,40 @@
     window.htmx.ajax("GET", input.dataset.refresh, { target: "#" + li.id, swap: "outerHTML" });
   }
 
+  // The photo scripts (photo-shrink.js, uploads.js) load when the first photo is picked:
+  // most of a walkthrough is taps, and the page stays light.
+  var photoScripts = (document.currentScript || document.querySelector("script[data-photo-scripts]"))
+    .dataset.photoScripts.split(" ");
+  var photoReady = null;
+  function loadPhotoScripts() {
+    photoReady = photoReady || photoScripts.reduce(function (chain, src) {
+      return chain.then(function () {
+        return new Promise(function (resolve, reject) {
+          var s = document.createElement("script");
+          s.src = src;
+          s.onload = resolve;
+          s.onerror = function () { photoReady = null; reject(new Error(src)); };
+          document.head.appendChild(s);
+        });
+      });
+    }, Promise.resolve());
+    return photoReady;
+  }
+
   // Photos: shrunk on the phone and sent one by one (uploads.js), then the item is redrawn.
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (!input.classList || !input.classList.contains("photo-input") || !input.files.length) return;
     var status = input.parentNode.querySelector(".upload-status");
-    window.InspectUploads.sendAll(input.dataset.upload, input.files, { item_code: input.dataset.item },
+    var files = Array.prototype.slice.call(input.files);
+    loadPhotoScripts().then(function () { return sendPhotos(input, status, files); }, function () {
+      status.textContent = root.dataset.msgUploadFailed;
+      status.classList.add("error");
+      if (!navigator.onLine) offerOffline(input.closest("li.item"));
+    });
+  });
+  function sendPhotos(input, status, files) {
+    return window.InspectUploads.sendAll(input.dataset.upload, files, { item_code: input.dataset.item },
       function (n, total) { status.textContent = root.dataset.msgUploading + " " + n + "/" + total; },
       root.dataset.msgUploadFailed
     ).then(function (results) {
@@ -31,7 +59,7 @@
       else { refreshItem(input); }
       if (!navigator.onLine) offerOffline(input.closest("li.item"));
     });
-  });
+  }
 
   // Answers the server has not got (no signal): item code -> {result, note, deadline}.
   var pending = {};
@@ -91,8 +119,9 @@
     outbox.put("records", rec).then(function () { window.location.href = "/offline#" + inspection; });
   }
 
-  // Where the phone is when the inspection begins, if the inspector allows it.
-  if (root.dataset.needsLocation === "true" && navigator.geolocation) {
+  // Where the phone is when the inspection begins, if the inspector allows it: asked at the
+  // first answer (a tap the inspector makes), not when the page opens.
+  function askLocation() {
     navigator.geolocation.getCurrentPosition(function (pos) {
       var body = new URLSearchParams({
         latitude: pos.coords.latitude, longitude: pos.coords.longitude, accuracy: pos.coords.accuracy
@@ -103,6 +132,13 @@
       });
     }, function () { /* declined or unavailable: the inspection goes on without it */ },
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+  if (root.dataset.needsLocation === "true" && navigator.geolocation) {
+    document.addEventListener("click", function onFirstAnswer(event) {
+      if (!event.target.closest || !event.target.closest("button.ans")) return;
+      document.removeEventListener("click", onFirstAnswer);
+      askLocation();
+    });
   }
 
   // The same checks as the server, before sending: point at the first item that needs work.

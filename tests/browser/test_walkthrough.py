@@ -35,6 +35,9 @@ def answer(page, code, label):
 def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):
     photo = tmp_path / "gap.jpg"
     Image.new("RGB", (1200, 900), (180, 40, 40)).save(photo, "JPEG")
+    # The phone allows location: it is asked at the first answer, not when the page opens.
+    phone.context.grant_permissions(["geolocation"])
+    phone.context.set_geolocation({"latitude": 31.2304, "longitude": 121.4737, "accuracy": 12})
     login(phone, "inspector1")
     phone.locator("#main .list .card a").first.tap()
     phone.wait_for_url(re.compile(r"/sites/\d+$"))
@@ -76,6 +79,7 @@ def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):
     phone.get_by_role("button", name="Submit inspection").tap()
     expect(phone.locator("h2", has_text="Items to put right")).to_be_visible()
     expect(phone.locator(".tiles")).to_contain_text("88%")
+    expect(phone.locator("#distance")).to_contain_text("accuracy ±12 m")
     thumb = phone.locator(".failed-items img").first
     expect(thumb).to_be_visible()
     thumb.scroll_into_view_if_needed()  # thumbnails load lazily, when they come into view
