@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test lint format messages serve clean install
+.PHONY: run test lint format messages serve clean install bench
 
 install: $(STAMP)
 
@@ -39,6 +39,20 @@ format: install
 
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+# Every benchmark; each prints its figures (README "Benchmarks"). The district data set is made
+# on first use under var/bench (BENCH_SCALE=0.1 for a quick pass). Lighthouse and axe-core come
+# from npm into benchmarks/node_modules. A missed target does not stop the others (the -).
+BENCH_SCALE ?= 1.0
+bench: install
+	-$(BIN)/python benchmarks/photo_processing.py --no-steps
+	-$(BIN)/python benchmarks/client_shrink.py
+	-$(BIN)/python benchmarks/page_weight.py
+	-$(BIN)/python benchmarks/lighthouse.py
+	-$(BIN)/python benchmarks/offline_sync.py
+	-$(BIN)/python benchmarks/http_load.py --scale $(BENCH_SCALE)
+	-$(BIN)/python benchmarks/http_load.py --postgres --scale $(BENCH_SCALE)
+	-$(BIN)/python benchmarks/load_inspectors.py --kill-at 0.4
 
 # Re-extract translatable strings and merge them into both catalogs.
 messages: install
