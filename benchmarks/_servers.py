@@ -41,7 +41,8 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # utime, stime, and the same of children already reaped (server processes exit)
+        total += sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
         todo += children.get(current, [])
     return total
 
@@ -89,10 +90,16 @@ def _wait_healthy(port: int, proc: subprocess.Popen) -> None:
     raise RuntimeError("the app server did not become healthy within 60 s")
 
 
+@dataclass
+class Cluster:
+    url: str
+    pid: int  # the postmaster: its CPU time includes every backend's
+
+
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
+def postgres_cluster() -> Iterator[Cluster]:
     """initdb + pg_ctl in a temporary directory on a free port (as `postgres` when root);
-    yields a URL; the cluster is stopped and deleted afterwards. Durable settings (fsync on)."""
+    yields its URL and postmaster pid; stopped and deleted afterwards. Durable (fsync on)."""
     if not (PG_BIN / "initdb").exists():
         raise SystemExit(f"no PostgreSQL binaries in {PG_BIN}")
     tmp = Path(tempfile.mkdtemp(prefix="inspect-bench-pg."))
@@ -110,7 +117,8 @@ def postgres_cluster() -> Iterator[str]:
         subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l",  # noqa: S603
                         str(tmp / "log"), "-o", options, "-w", "start"],
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        yield Cluster(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", pid)
     finally:
         subprocess.run([*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast",  # noqa: S603
                         "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _load
 import generate_district
 from _photos import jpeg
-from _servers import app_server, postgres_cluster
+from _servers import app_server, cpu_seconds, postgres_cluster
 
 from inspect_app.demo import INDUSTRIES, NAME_WORDS
 
@@ -234,10 +234,17 @@ def sanity(base: str, ep: Endpoint) -> None:
         raise RuntimeError(f"{ep.name}: {reply.status_code} {reply.text[:300]}")
 
 
-def measure(server, eps: list[Endpoint], seconds: float, warmup: float) -> list[dict]:
+def measure(
+    server, eps: list[Endpoint], seconds: float, warmup: float, db_pid: int | None = None
+) -> list[dict]:
     """Each endpoint at each client count, right after /healthz at the same count. Besides
-    throughput, the server's CPU time per answer: steadier than req/s on a busy machine."""
+    throughput, CPU time per answer of the app server (and of PostgreSQL, when its pid is
+    known): steadier than req/s on a busy machine."""
     port = server.port
+
+    def db_cpu() -> float:
+        return cpu_seconds(db_pid) if db_pid else 0.0
+
     rows = []
     for ep in eps:
         for clients in LEVELS:
@@ -248,10 +255,10 @@ def measure(server, eps: list[Endpoint], seconds: float, warmup: float) -> list[
             cpu0 = server.cpu()
             base = _load.run("127.0.0.1", port, HEALTHZ.make, clients=clients,
                              seconds=seconds / 2, warmup=warmup / 2)  # fmt: skip
-            cpu1 = server.cpu()
+            cpu1, db1 = server.cpu(), db_cpu()
             got = _load.run("127.0.0.1", port, ep.make, clients=clients, seconds=seconds,
                             warmup=warmup)  # fmt: skip
-            cpu2 = server.cpu()
+            cpu2, db2 = server.cpu(), db_cpu()
             row = {
                 "endpoint": ep.name, "read": ep.read, "target": ep.target, "clients": clients,
                 "rps": got.rps,
@@ -261,6 +268,7 @@ def measure(server, eps: list[Endpoint], seconds: float, warmup: float) -> list[
                 "bytes": got.body_bytes // max(1, got.ok),
                 "cpu_ms": 1000 * (cpu2 - cpu1) / max(1, got.sent),
                 "healthz_cpu_ms": 1000 * (cpu1 - cpu0) / max(1, base.sent),
+                "db_cpu_ms": 1000 * (db2 - db1) / max(1, got.sent),
             }  # fmt: skip
             rows.append(row)
             print(_line(row), flush=True)
@@ -270,7 +278,7 @@ def measure(server, eps: list[Endpoint], seconds: float, warmup: float) -> list[
 HEADER = (
     f"{'endpoint':<32} {'clients':>7} {'req/s':>8} {'/healthz':>9} {'ratio':>6} "
     f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'non-2xx':>8} {'bytes':>7} "
-    f"{'cpu ms':>7} {'cpu x':>6}  target"
+    f"{'cpu ms':>7} {'cpu x':>6} {'db ms':>6}  target"
 )
 
 
@@ -284,7 +292,7 @@ def _line(r: dict) -> str:
         f"{r['endpoint']:<32} {r['clients']:>7} {r['rps']:>8.1f} {r['healthz_rps']:>9.1f} "
         f"{r['ratio']:>6.2f} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} "
         f"{errors:>8} {r['bytes']:>7} {r['cpu_ms']:>7.2f} "
-        f"{r['cpu_ms'] / max(r['healthz_cpu_ms'], 1e-9):>6.1f}  {verdict}"
+        f"{r['cpu_ms'] / max(r['healthz_cpu_ms'], 1e-9):>6.1f} {r['db_cpu_ms']:>6.2f}  {verdict}"
     )
 
 
@@ -300,13 +308,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--only", default="", help="comma-separated parts of endpoint names")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--db-pid", type=int, help="PostgreSQL postmaster pid, for its CPU time")
     opts = parser.parse_args()
     with ExitStack() as stack:
-        url = opts.database_url or (
-            stack.enter_context(postgres_cluster())
-            if opts.postgres
-            else f"sqlite:///{generate_district.ROOT / 'var/bench/district.db'}"
-        )
+        url, db_pid = opts.database_url, opts.db_pid
+        if opts.postgres:
+            cluster = stack.enter_context(postgres_cluster())
+            url, db_pid = cluster.url, cluster.pid
+        url = url or f"sqlite:///{generate_district.ROOT / 'var/bench/district.db'}"
         var_dir = opts.var_dir or generate_district.default_var_dir(url)
         if not has_data(url):
             print(f"no data set yet: generating one at scale {opts.scale:g} ...", flush=True)
@@ -328,7 +337,7 @@ def main() -> None:
             sanity(base, ep)
         print(HEADER)
         started = time.perf_counter()
-        rows = measure(server, eps, opts.seconds, opts.warmup)
+        rows = measure(server, eps, opts.seconds, opts.warmup, db_pid)
         print(f"measured in {time.perf_counter() - started:.0f} s; server log: {log}")
         missed = [r["endpoint"] for r in rows if _line(r).endswith("MISSED")]
         print("targets met" if not missed else "targets missed: " + ", ".join(missed))
