@@ -2,9 +2,9 @@
 rectification items they raised, each with its events and photos. Rows are tuples written
 through `_bulk.BulkWriter` in parent-before-child order (PostgreSQL may check foreign keys).
 
-Deterministic for a seed. Time runs over the `days` before `now`; an item's fate depends on
-its age: most are fixed (closed) within days to weeks, a few are cancelled, and a stubborn
-share is never dealt with, so the overdue board shows items late by days to months."""
+Deterministic for a seed and a day. Time runs over the `days` before `now`; an item's fate
+depends on its age: most are fixed (closed) within days to weeks, a few are cancelled, and a
+stubborn share is never dealt with, so the overdue board shows items late by days to months."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ Accounts, all with the password `bench1234` (one cheap argon2 hash shared by eve
 cityadmin, citysupervisor (city-wide), admin<k> and supervisor<k> for subdistrict k,
 inspector<n> (two per team n: inspector<2n-1>, inspector<2n>), owner<n>.
 
-    .venv/bin/python benchmarks/generate_district.py --database-url sqlite:///var/bench/district.db
+    .venv/bin/python benchmarks/generate_district.py               # var/bench/district-1.db
     .venv/bin/python benchmarks/generate_district.py --database-url postgresql+psycopg://... \\
         --var-dir var/bench-pg --scale 0.1
 """
@@ -161,6 +161,11 @@ def load(url: str, scale: Scale, seed: int, var_dir: Path) -> dict[str, int]:
     return counts
 
 
+def default_url(scale: float) -> str:
+    """SQLite file per scale, so a quick pass never reuses (or replaces) the full data set."""
+    return f"sqlite:///{ROOT / 'var' / 'bench' / f'district-{scale:g}.db'}"
+
+
 def default_var_dir(url: str) -> Path:
     """Photo files live beside a SQLite file, else in var/bench."""
     path = make_url(url).database if url.startswith("sqlite") else None
@@ -184,7 +189,7 @@ def generate(url: str, scale: float, *, replace: bool, var_dir: Path, seed: int 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'var/bench/district.db'}")
+    parser.add_argument("--database-url", help="default: var/bench/district-<scale>.db")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument(
@@ -192,8 +197,9 @@ def main() -> None:
     )
     parser.add_argument("--replace", action="store_true", help="drop what the database holds")
     opts = parser.parse_args()
-    var_dir = opts.var_dir or default_var_dir(opts.database_url)
-    generate(opts.database_url, opts.scale, replace=opts.replace, var_dir=var_dir, seed=opts.seed)
+    url = opts.database_url or default_url(opts.scale)
+    var_dir = opts.var_dir or default_var_dir(url)
+    generate(url, opts.scale, replace=opts.replace, var_dir=var_dir, seed=opts.seed)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ endpoint's throughput is printed as a ratio of it. Non-2xx answers are counted s
 Targets (default scale, SQLite): every read endpoint at 8 clients reaches 25% of /healthz's
 throughput and a p95 under 50 ms.
 
-    .venv/bin/python benchmarks/http_load.py                      # SQLite, var/bench/district.db
+    .venv/bin/python benchmarks/http_load.py        # SQLite, var/bench/district-1.db (--scale)
     .venv/bin/python benchmarks/http_load.py --postgres           # a throwaway PostgreSQL cluster
     .venv/bin/python benchmarks/http_load.py --database-url postgresql+psycopg://...
 
@@ -315,7 +315,7 @@ def main() -> None:
         if opts.postgres:
             cluster = stack.enter_context(postgres_cluster())
             url, db_pid = cluster.url, cluster.pid
-        url = url or f"sqlite:///{generate_district.ROOT / 'var/bench/district.db'}"
+        url = url or generate_district.default_url(opts.scale)
         var_dir = opts.var_dir or generate_district.default_var_dir(url)
         if not has_data(url):
             print(f"no data set yet: generating one at scale {opts.scale:g} ...", flush=True)
