@@ -143,9 +143,11 @@ def load(url: str, scale: Scale, seed: int, var_dir: Path) -> dict[str, int]:
         world.people_and_places()
         world.inspections()
         writer.reset_sequences(SQLModel.metadata.sorted_tables)
-    with engine.connect() as conn:
-        if not is_sqlite:  # what autovacuum does soon after a load; SQLite has no such thing
+    if not is_sqlite:  # what autovacuum does soon after a load (SQLite has no such thing);
+        # committed, or the statistics vanish with the transaction
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
+    with engine.connect() as conn:
         counts = {
             t.name: conn.execute(select(func.count()).select_from(t)).scalar()
             for t in SQLModel.metadata.sorted_tables
