@@ -132,7 +132,16 @@ def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, bro
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
     visit = page.locator("#offline-sites li.card button.visit").first
-    expect(visit).to_contain_text("2 items")  # both items are on the phone
+    expect(visit).to_be_visible()
+    on_phone = (
+        "(ids) => InspectOutbox.getMeta('data')"
+        ".then(d => ids.every(id => d.items.some(i => i.id === id)))"
+    )
+    for _ in range(100):  # both items are on the phone (the copy may still be on its way)
+        if page.evaluate(on_phone, list(items.values())):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(on_phone, list(items.values()))
     page.context.set_offline(True)
     page.reload()
     page.fill("#offline-q", site["name_en"] or site["name_zh"])

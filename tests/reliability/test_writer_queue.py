@@ -21,6 +21,31 @@ def acquire_in_thread(queue: WriterQueue, info: dict) -> threading.Thread:
     return thread
 
 
+def in_plain_thread(test):
+    """Run the test's body in a thread with no event loop: the main thread may have one
+    running already (Playwright's sync API, in the same pytest session), and the queue
+    rightly never waits on a loop's thread."""
+
+    def run(tmp_path):
+        failures = []
+
+        def body():
+            try:
+                test(tmp_path)
+            except BaseException as exc:
+                failures.append(exc)
+
+        thread = threading.Thread(target=body)
+        thread.start()
+        thread.join()
+        if failures:
+            raise failures[0]
+
+    run.__name__, run.__doc__ = test.__name__, test.__doc__
+    return run
+
+
+@in_plain_thread
 def test_a_waiting_writer_gets_the_turn_once_it_is_released(tmp_path):
     queue = WriterQueue(tmp_path / "db.writers", timeout_s=10)
     first, second = {}, {}
@@ -34,6 +59,7 @@ def test_a_waiting_writer_gets_the_turn_once_it_is_released(tmp_path):
     queue.release(second)
 
 
+@in_plain_thread
 def test_a_writer_gives_up_waiting_and_never_takes_the_turn_late(tmp_path):
     queue = WriterQueue(tmp_path / "db.writers", timeout_s=0.3)
     first, second, third = {}, {}, {}
@@ -47,6 +73,7 @@ def test_a_writer_gives_up_waiting_and_never_takes_the_turn_late(tmp_path):
     queue.release(third)
 
 
+@in_plain_thread
 def test_the_event_loop_never_waits_in_the_queue(tmp_path):
     queue = WriterQueue(tmp_path / "db.writers", timeout_s=10)
     held, on_loop = {}, {}
