@@ -268,7 +268,7 @@ def measure(
                 "bytes": got.body_bytes // max(1, got.ok),
                 "cpu_ms": 1000 * (cpu2 - cpu1) / max(1, got.sent),
                 "healthz_cpu_ms": 1000 * (cpu1 - cpu0) / max(1, base.sent),
-                "db_cpu_ms": 1000 * (db2 - db1) / max(1, got.sent),
+                "db_cpu_ms": 1000 * (db2 - db1) / max(1, got.sent) if db_pid else None,
             }  # fmt: skip
             rows.append(row)
             print(_line(row), flush=True)
@@ -288,11 +288,12 @@ def _line(r: dict) -> str:
         met = r["ratio"] >= 0.25 and r["p95"] < 50 and not r["non_2xx"] and not r.get("skipped")
         verdict = "ok" if met else "MISSED"
     errors = sum(r["non_2xx"].values())
+    db = "-" if r["db_cpu_ms"] is None else f"{r['db_cpu_ms']:.2f}"
     return (
         f"{r['endpoint']:<32} {r['clients']:>7} {r['rps']:>8.1f} {r['healthz_rps']:>9.1f} "
         f"{r['ratio']:>6.2f} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} "
         f"{errors:>8} {r['bytes']:>7} {r['cpu_ms']:>7.2f} "
-        f"{r['cpu_ms'] / max(r['healthz_cpu_ms'], 1e-9):>6.1f} {r['db_cpu_ms']:>6.2f}  {verdict}"
+        f"{r['cpu_ms'] / max(r['healthz_cpu_ms'], 1e-9):>6.1f} {db:>6}  {verdict}"
     )
 
 
