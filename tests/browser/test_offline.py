@@ -14,11 +14,24 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
+def wait_until(page, expression: str, arg=None, timeout_s: float = 10) -> None:
+    """Poll a page expression until it is truthy. (Playwright's wait_for_function polls by
+    evaluating strings, which the app's CSP forbids: no 'unsafe-eval'.)"""
+    for _ in range(int(timeout_s * 10)):
+        if page.evaluate(expression, arg):
+            return
+        page.wait_for_timeout(100)
+    assert page.evaluate(expression, arg), f"still false after {timeout_s} s: {expression}"
+
+
+CONTROLLED = "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)"
+
+
 def ready_offline(page, login, user="inspector1"):
     """Sign in with signal, open the offline page and wait until the phone has what it needs."""
     login(page, user)
     page.goto("/offline")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_until(page, CONTROLLED)
     expect(page.locator("#offline-sites li.card").first).to_be_visible()
 
 

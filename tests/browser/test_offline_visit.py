@@ -11,7 +11,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import forgive_offline_errors, outbox_counts
+from tests.browser.test_offline import (
+    CONTROLLED,
+    forgive_offline_errors,
+    outbox_counts,
+    wait_until,
+)
 from tests.browser.test_rectification_flow import api_token
 
 pytestmark = pytest.mark.browser
@@ -67,7 +72,7 @@ def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tm
 
     login(page, "inspector1")
     page.goto("/offline")  # with signal: the items and their thumbnails are copied
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_until(page, CONTROLLED)
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
     card = page.locator("#offline-sites li.card").filter(has=page.locator("button.visit")).first
     expect(card.locator("button.visit")).to_be_visible()  # the items are on the phone
@@ -87,7 +92,7 @@ def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tm
     earlier = item.locator(".earlier img")
     expect(earlier).to_have_count(1)
     loaded = "(img) => img.complete && img.naturalWidth > 0"  # the thumbnail Blob, offline
-    page.wait_for_function(loaded, arg=earlier.element_handle())
+    wait_until(page, loaded, earlier.element_handle())
 
     item.get_by_role("button", name="✓ Fixed").tap()
     item.get_by_role("button", name="Save verdict").tap()
@@ -129,7 +134,7 @@ def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, bro
 
     login(page, "inspector1")
     page.goto("/offline")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_until(page, CONTROLLED)
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
     visit = page.locator("#offline-sites li.card button.visit").first
     expect(visit).to_be_visible()
@@ -137,11 +142,7 @@ def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, bro
         "(ids) => InspectOutbox.getMeta('data')"
         ".then(d => ids.every(id => d.items.some(i => i.id === id)))"
     )
-    for _ in range(100):  # both items are on the phone (the copy may still be on its way)
-        if page.evaluate(on_phone, list(items.values())):
-            break
-        page.wait_for_timeout(100)
-    assert page.evaluate(on_phone, list(items.values()))
+    wait_until(page, on_phone, list(items.values()))  # both items are on the phone
     page.context.set_offline(True)
     page.reload()
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
@@ -186,7 +187,7 @@ def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, bro
     expect(page.locator("#outbox")).to_have_attribute("data-records", "0")
     page.locator(".outbox-sync").tap()  # the visit, with no verdict left waiting, is done
     expect(page.locator(".outbox-count")).to_have_text("Everything is sent.")
-    assert page.evaluate("InspectOutbox.all('records').then(r => r.length)") == 0
+    wait_until(page, "() => InspectOutbox.all('records').then(r => r.length === 0)")
     forgive_offline_errors(page)
 
     reopened = page.request.get(f"/api/v1/rectifications/{items['F03']}").json()

@@ -23,6 +23,19 @@ def make_finding(request, photo_path) -> tuple[int, str]:
     owner = api_token(request, "owner1")
     site_id = request.get("/api/v1/me", headers=owner).json()["site_ids"][0]
     team_id = request.get(f"/api/v1/sites/{site_id}", headers=owner).json()["team_id"]
+    # The site starts with nothing open: what other tests left there is withdrawn, so that
+    # closing this finding closes the site out.
+    office = api_token(request, "supervisor")
+    active = request.get(
+        f"/api/v1/rectifications?status=active&site_id={site_id}&limit=200", headers=office
+    ).json()["items"]
+    for item in active:
+        r = request.post(
+            f"/api/v1/rectifications/{item['id']}/cancel",
+            headers=office,
+            data={"reason": "Withdrawn before this test"},
+        )
+        assert r.ok, r.text()
     inspector = f"inspector{team_id}"  # demo data: inspectorN is the one member of Team N
     headers = api_token(request, inspector)
     key = str(uuid.uuid4())
