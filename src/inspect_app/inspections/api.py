@@ -121,7 +121,6 @@ class InspectionsApiController(Controller):
     def get_inspection(self, request: Request, db: DbSession, uuid: FromPath[str]) -> InspectionOut:
         """One inspection with its answers and photos."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
-        service.require_readable(inspection, request.user)
         return inspection_out(session=db, user=request.user, inspection=inspection)
 
     @get("/sites/{site_id:int}/inspections", responses=ERRORS, sync_to_thread=True)

@@ -12,10 +12,7 @@ from inspect_app.auth.service import CurrentUser
 from inspect_app.checklists import service as checklists
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.inspections.visibility import (  # noqa: F401 - require_readable is re-exported
-    readable_clause,
-    require_readable,
-)
+from inspect_app.inspections.visibility import readable_clause
 from inspect_app.models import (
     Answer,
     ChecklistTemplate,

@@ -29,7 +29,6 @@ def put_inspection(
         )
     else:
         inspection = service.get_inspection(session=session, user=user, uuid=uuid)
-        service.require_readable(inspection, user)
         _same_subject_or_conflict(session, inspection, data)
         if inspection.status == InspectionStatus.submitted:
             if _same_answers(session, inspection, data) and data.submit:

@@ -87,7 +87,6 @@ class InspectionsController(Controller):
     ) -> Template:
         """The walkthrough while it is the inspector's draft; the summary once submitted."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
-        service.require_readable(inspection, request.user)
         if (
             inspection.status == InspectionStatus.draft
             and inspection.inspector_id == request.user.id
@@ -106,7 +105,6 @@ class InspectionsController(Controller):
         item_code: FromPath[str],
     ) -> Template:
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
-        service.require_readable(inspection, request.user)
         return self._item(request, db, settings, inspection, item_code)
 
     @post("/{uuid:str}/answers/{item_code:str}", sync_to_thread=True, status_code=200)

@@ -307,7 +307,6 @@ def dashboard(request: Request, db: DbSession, settings: AppSettings) -> Templat
 def notice(request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
     """The printable rectification notice (整改通知书) handed to the business."""
     inspection = inspections.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
-    inspections.require_readable(inspection, request.user)
     return render(
         request,
         "rectifications/notice.html",
