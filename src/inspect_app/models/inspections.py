@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
@@ -151,6 +151,13 @@ class RectificationStatus(StrEnum):
 
 class Rectification(SQLModel, table=True):
     """A failed answer that must be put right by its deadline (整改项)."""
+
+    # The list and the board read a scope's items site by site: by status and deadline, and by
+    # resolved_at (migration 7c1e5a9d3b20).
+    __table_args__ = (
+        Index("ix_rectification_site_status_deadline", "site_id", "status", "deadline"),
+        Index("ix_rectification_site_resolved_at", "site_id", "resolved_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     inspection_id: int = Field(foreign_key="inspection.id", index=True)

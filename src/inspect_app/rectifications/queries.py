@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Index, and_, case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
@@ -26,12 +26,6 @@ from inspect_app.rectifications.board import ACTIVE, Board, board  # noqa: F401 
 from inspect_app.sites.service import site_scope
 
 Status = RectificationStatus
-
-# The list and the board read a scope's items site by site: by status and deadline, and by
-# resolved_at. Made by migration 7c1e5a9d3b20; declared here so the metadata knows them.
-_items = Rectification.__table__.c
-Index("ix_rectification_site_status_deadline", _items.site_id, _items.status, _items.deadline)
-Index("ix_rectification_site_resolved_at", _items.site_id, _items.resolved_at)
 
 PAGE_BY_IDS = 500  # pages up to this size are found by id first (see list_items)
 _severity_rank = case({"high": 0, "medium": 1, "low": 2}, value=Rectification.severity)
