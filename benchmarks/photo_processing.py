@@ -20,7 +20,12 @@ ours  = process_photo: sniff + JPEG structure check, header pixel cap, JPEG draf
         decode, reduce-then-resize, ICC -> sRGB, orientation on the small image, thumbnail from
         the display image, baseline JPEGs, EXIF time and GPS read.
 
-    .venv/bin/python benchmarks/photo_processing.py [--repeat 9] [--no-steps]
+With --hostile: only the crafted files of tests/hostile_photos.py (1 MB each: a run of 0xFF
+then 0x00, many markers, nested images, many scans, restart markers, truncated segments, huge
+segment lengths, a PNG of tiny chunks), each through process_photo, with the outcome. (The
+marker regex before issue 10 took 11 s on the first one at 48 KB; quadratic, so ~1.4 h at 1 MB.)
+
+    .venv/bin/python benchmarks/photo_processing.py [--repeat 9] [--no-steps] [--hostile]
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from inspect_app.photos.pipeline import (  # noqa: E402
     DISPLAY_QUALITY,
     THUMB_MAX_SIDE,
     THUMB_QUALITY,
+    PhotoRejected,
     process_photo,
 )
 
@@ -255,8 +261,8 @@ STEPS = {
     ("~", "<method 'apply' of 'PIL.ImageCms.core.CmsTransform' objects>"): "ICC",
     ("~", "<method 'transpose' of 'ImagingCore' objects>"): "orient",
     ("~", "<method 'encode' of 'ImagingEncoder' objects>"): "encode",
-    ("pipeline.py", "check_jpeg_structure"): "check",
-    ("pipeline.py", "read_metadata"): "EXIF",
+    ("pipeline.py", "_check_structure"): "check",
+    ("metadata.py", "read_metadata"): "EXIF",
 }
 STEP_NAMES = ["decode", "resize", "ICC", "orient", "encode", "check", "EXIF", "other"]
 
@@ -279,7 +285,8 @@ def steps(grouped: dict[str, list[Path]], times: Times) -> None:
         ).stats.items():  # type: ignore[attr-defined]
             step = STEPS.get((os.path.basename(file), func))
             if step:
-                spent[step] += cumtime if file.endswith("pipeline.py") else tottime
+                cumulative = file.endswith(("pipeline.py", "metadata.py"))  # our own functions
+                spent[step] += cumtime if cumulative else tottime
         spent["other"] = total - sum(spent.values())
         cells = [spent[s] * 1000 / len(members) for s in STEP_NAMES]
         cells.append(total * 1000 / len(members))
@@ -287,11 +294,41 @@ def steps(grouped: dict[str, list[Path]], times: Times) -> None:
         print(f"{name[:30]:<30}" + "".join(f"{c:>9.1f}" for c in cells))
 
 
+def hostile(repeat: int) -> None:
+    """Each crafted file through process_photo: median and worst wall time, and the answer."""
+    sys.path.insert(0, str(ROOT))
+    from tests.hostile_photos import BOUNDED
+
+    print(f"Crafted files through process_photo ({repeat} runs each)")
+    with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
+        path = Path(tmp) / "upload"
+        for name, make in BOUNDED.items():
+            data = make()
+            path.write_bytes(data)
+            times, outcome = [], ""
+            for _ in range(repeat):
+                start = time.perf_counter()
+                try:
+                    process_photo(path, sha256="0" * 64, byte_size=len(data))
+                    outcome = "200 accepted"
+                except PhotoRejected as exc:
+                    outcome = f"{exc.status_code} {exc.code}"
+                times.append((time.perf_counter() - start) * 1000)
+            print(
+                f"  {name:32} {len(data) / 1024:7.0f} KB  median {statistics.median(times):7.1f} ms"
+                f"  max {max(times):7.1f} ms  {outcome}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--no-steps", action="store_true", help="skip the per-step profile")
+    parser.add_argument("--hostile", action="store_true", help="only the crafted files")
     args = parser.parse_args()
+    if args.hostile:
+        hostile(args.repeat)
+        return 0
     files = photo_set()
     if not files:
         print(f"no photos under {PHOTOS}")

@@ -1,7 +1,8 @@
 /* The service worker, served at /sw.js (see src/inspect_app/pwa.py, which fills in VERSION and
    PRECACHE). It keeps the app shell so the app opens without signal:
    - static files: from the cache first (their URLs carry a content hash), else the network;
-   - page navigations: the network first, else the cached copy, else the offline page;
+   - page navigations: the network first, else the offline page (the only page kept: it is
+     rendered for nobody, so no user's data is ever cached here);
    - everything else (the API, photos, form posts) goes straight to the network: the outbox
      in the page (outbox.js) decides what waits and what is sent.
    A new version installs in the background and waits until the user taps "reload". */

@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from litestar.testing import TestClient
@@ -22,6 +22,8 @@ from inspect_app.models import (
     ApiToken,
     AuthSession,
     Inspection,
+    LockKind,
+    LoginLock,
     Rectification,
     Role,
     Subdistrict,
@@ -29,7 +31,7 @@ from inspect_app.models import (
     TeamMember,
     User,
 )
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, office_today
 from tests.rect_helpers import jpeg
 
 ANON = "anonymous"
@@ -137,7 +139,9 @@ class Matrix:
     def new_token(self, username: str) -> tuple[int, str]:
         with self.world.db.session(write=True) as s:
             user = s.exec(select(User).where(User.username == username)).one()
-            token, raw = auth.create_api_token(session=s, user=user, name="matrix")
+            token, raw = auth.create_api_token(
+                session=s, settings=self.world.db.settings, user=user, name="matrix"
+            )
             return token.id, raw
 
     def bearer(self, role: str) -> dict[str, str]:
@@ -214,7 +218,7 @@ class Matrix:
 
     def new_finding(self, key: str) -> tuple[str, str, int]:
         """A submitted inspection failing F01: (inspection uuid, finding photo, item id)."""
-        deadline = (date.today() + timedelta(days=7)).isoformat()
+        deadline = (office_today() + timedelta(days=7)).isoformat()
         answers = [
             {"item_code": c, "result": "fail" if c == "F01" else "pass", "deadline": deadline}
             for c in FIRE_CODES
@@ -478,6 +482,30 @@ class Matrix:
             Target("Yinxing account", {"user_id": self.user_id("inspector12")}, "nobody"),
             Target("city-wide account", {"user_id": self._city_wide_user}, "nobody"),
             Target("missing account", {"user_id": MISSING_ID}, "nobody"),
+        ]
+
+    def new_lock(self, username: str) -> int:
+        """A current sign-in lock (of one address) on this account."""
+        with self.world.db.session(write=True) as s:
+            lock = LoginLock(
+                kind=LockKind.address,
+                username=username,
+                key=self.unique("10.0.0."),
+                failures=20,
+                locked_until=datetime.now(UTC) + timedelta(hours=1),
+            )
+            s.add(lock)
+            s.flush()
+            return lock.id
+
+    def t_login_locks(self) -> list[Target]:
+        def renew(_role: str) -> dict:
+            return {"lock_id": self.new_lock(BYSTANDER)}
+
+        return [
+            Target("Wutong lock", renew(""), "wutong office", renew=renew),
+            Target("Yinxing lock", {"lock_id": self.new_lock("inspector12")}, "nobody"),
+            Target("missing lock", {"lock_id": MISSING_ID}, "nobody"),
         ]
 
     def t_teams(self) -> list[Target]:

@@ -10,7 +10,10 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import localtime
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
@@ -26,26 +29,83 @@ from inspect_app.db import Database
 from inspect_app.demo import DEMO_PASSWORD, load_demo
 from inspect_app.models import Site, SiteOwner, User
 from inspect_app.settings import Settings
+from inspect_app.timezone import today_in
 
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _shared_photos() -> Path:
-    """The real phone photos: $INSPECT_SHARED_PHOTOS, ../shared/photos, or /work/shared/photos."""
-    candidates = [
-        os.environ.get("INSPECT_SHARED_PHOTOS", ""),
-        Path(__file__).resolve().parents[2] / "shared" / "photos",
-        "/work/shared/photos",
-    ]
-    for candidate in filter(None, candidates):
-        if Path(candidate).is_dir():
-            return Path(candidate)
-    return Path(__file__).resolve().parents[2] / "shared" / "photos"
+    """The real phone photos: $INSPECT_SHARED_PHOTOS, else ../shared/photos beside the clone."""
+    configured = os.environ.get("INSPECT_SHARED_PHOTOS", "")
+    return Path(configured) if configured else ROOT.parent / "shared" / "photos"
+
+
+def require_shared_photos(relative: str = "") -> Path:
+    """The path of a real photo (or the folder); skips locally when missing, fails in CI."""
+    path = SHARED_PHOTOS / relative
+    if not path.exists():
+        message = (
+            f"real photos not found at {path}: set INSPECT_SHARED_PHOTOS or put them in "
+            "../shared/photos (they are not in this repository)"
+        )
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def real_photos() -> Path:
+    return require_shared_photos()
+
+
+def office_today() -> date:
+    """The office's today (its time zone decides "overdue"), never the machine's date."""
+    return today_in(Settings.time_zone)
 
 
 SHARED_PHOTOS = _shared_photos()
+# INSPECT_TEST_CLOCK=HH:MM starts every test at that time of the office's today; `make test`
+# runs the date-sensitive tests at 23:30 in Shanghai on a machine whose zone is already tomorrow.
+TEST_CLOCK = os.environ.get("INSPECT_TEST_CLOCK", "")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
+
+
+def pytest_configure(config) -> None:
+    """Set the clock INSPECT_TEST_CLOCK asks for before any test module is imported (module
+    constants such as TODAY see it too); it keeps ticking from there."""
+    if not TEST_CLOCK:
+        return
+    import time_machine
+
+    _check_machine_zone()
+
+    start = datetime.combine(
+        office_today(), time.fromisoformat(TEST_CLOCK), ZoneInfo(Settings.time_zone)
+    )
+    # A timestamp: a datetime destination would also set the process's zone (TZ), and the
+    # point is to keep the machine's own zone.
+    config._office_clock = time_machine.travel(start.timestamp(), tick=True)
+    config._office_clock.start()
+
+
+def _check_machine_zone() -> None:
+    """A TZ the C library does not know silently means UTC, and the clock run would then
+    test nothing: refuse it."""
+    zone = os.environ.get("TZ", "")
+    if not zone:
+        return
+    expected = datetime.now(ZoneInfo(zone)).utcoffset()
+    if expected != timedelta(seconds=localtime().tm_gmtoff):
+        raise pytest.UsageError(f"TZ={zone} is unknown to this machine (install tzdata)")
+
+
+def pytest_unconfigure(config) -> None:
+    clock = getattr(config, "_office_clock", None)
+    if clock is not None:
+        clock.stop()
 
 
 def make_settings(var_dir: Path, database_url: str, **overrides) -> Settings:

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from inspect_app.models import Rectification, Site, TeamMember, User
+from tests.conftest import office_today
 
 
 def jpeg(color=(200, 30, 30)) -> bytes:
@@ -31,7 +32,7 @@ def findings(client, api_token, world, site: Site, failed=("F01",), deadline_day
     """Submit a fire-safety inspection of `site` failing `failed`; returns the new item ids."""
     headers = api_token(inspector_of(world, site))
     key = str(uuid.uuid4())
-    deadline = (date.today() + timedelta(days=deadline_days)).isoformat()
+    deadline = (office_today() + timedelta(days=deadline_days)).isoformat()
     answers = [
         {
             "item_code": f"F{n:02d}",

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -34,7 +34,7 @@ from tests.access_helpers import (
     fill,
     new_uuid,
 )
-from tests.conftest import csrf_token, make_settings, says
+from tests.conftest import csrf_token, make_settings, office_today, says
 from tests.rect_helpers import jpeg
 from tests.test_sites import site_form
 
@@ -181,6 +181,8 @@ EXPECT: dict[str, list[Row]] = {
         R("GET /api/v1/me", everyone(200)),
         R("GET /api/v1/auth/tokens", everyone(200)),
         R("DELETE /api/v1/auth/tokens/{token_id:int}", seen(204), "tokens"),
+        R("POST /account/password", everyone(422)),  # a wrong current password: changes nothing
+        R("POST /api/v1/auth/password", everyone(422)),
     ],
     "sites": [
         R("GET /sites", everyone(200)),
@@ -201,6 +203,8 @@ EXPECT: dict[str, list[Row]] = {
         R("POST /admin/users/new", in_own_subdistrict(303, 422), "subdistricts"),
         R("GET /admin/users/{user_id:int}", admin(seen(200)), "users"),
         R("POST /admin/users/{user_id:int}", admin(seen(303)), "users"),
+        R("GET /admin/users/locks", admin(everyone(200))),
+        R("POST /admin/users/locks/{lock_id:int}/lift", admin(seen(303)), "login_locks"),
         R("GET /admin/teams", admin(everyone(200))),
         R("GET /admin/teams/new", admin(everyone(200))),
         R("POST /admin/teams/new", in_own_subdistrict(303, 422), "subdistricts"),
@@ -359,7 +363,7 @@ def checklist_file(a: Ask) -> dict:
 
 
 SIGN_IN = {"username": "owner5", "password": DEMO_PASSWORD}
-LATER = str(date.today() + timedelta(days=30))
+LATER = str(office_today() + timedelta(days=30))
 RECTIFY = {
     "report-fixed": Call(fix_report, fresh=True),
     "verify": Call(change(outcome="not_fixed", note="未整改")),
@@ -372,6 +376,13 @@ CALLS: dict[str, Call] = {
     "POST /logout": Call(spare=True),
     "POST /locale": Call(form(locale="en", next="/"), spare=True),
     "POST /account/tokens": Call(form(name="矩阵")),
+    "POST /account/password": Call(
+        form(current_password="not-it", new_password="x" * 10, new_password_again="x" * 10)
+    ),
+    "POST /api/v1/auth/password": Call(
+        {"json": {"current_password": "not-it", "new_password": "x" * 10}}
+    ),
+    "POST /admin/users/locks/{lock_id:int}/lift": Call(fresh=True),
     "POST /api/v1/auth/token": Call({"json": SIGN_IN}),
     "POST /sites/new": Call(new_in("矩阵新店", kind="shop", name_zh=None, active="true")),
     "POST /sites/{site_id:int}/edit": Call(site_edit),
@@ -553,6 +564,7 @@ def test_every_route_has_a_row(bare_app):
 
 IDS = (
     {name: 1 for name in ("site_id", "user_id", "team_id", "item_id", "session_id", "token_id")}
+    | {"lock_id": 1}
     | {name: MISSING_UUID for name in ("uuid", "photo_uuid")}
     | {"item_code": "F01", "path": "x"}
 )

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from PIL import Image
 from sqlmodel import select
 
 from inspect_app.models import Inspection, Rectification, Site
-from tests.conftest import csrf_token, post_form
+from tests.conftest import csrf_token, office_today, post_form
 
-TODAY = date.today()
+TODAY = office_today()
 
 
 def jpeg_bytes(color=(200, 30, 30), size=(64, 48)) -> bytes:

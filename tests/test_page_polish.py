@@ -66,7 +66,7 @@ def test_scripts_and_styles_carry_only_the_headers_that_act_on_them(client):
 
 def test_pages_and_api_replies_are_not_kept_by_shared_caches(login_as, api_token, client):
     c = login_as("inspector1")
-    assert c.get("/sites").headers["cache-control"] == "private, no-cache"
+    assert c.get("/sites").headers["cache-control"] == "private, no-store"
     me = client.get("/api/v1/me", headers=api_token("inspector1"))
-    assert me.status_code == 200 and me.headers["cache-control"] == "private, no-cache"
+    assert me.status_code == 200 and me.headers["cache-control"] == "private, no-store"
     assert client.get("/sw.js").headers["cache-control"] == "no-cache"  # its own stays

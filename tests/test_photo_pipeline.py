@@ -1,7 +1,8 @@
 """Photo pipeline, streaming upload receiver and directory storage: pure unit tests (no database).
 
 Core cases build their own images with Pillow; the real-photo cases read ../shared/photos
-(relative to the project root) and are skipped with a reason when that directory is missing.
+(or $INSPECT_SHARED_PHOTOS) and are skipped with a reason when missing, except in CI: there
+they fail.
 """
 
 from __future__ import annotations
@@ -38,10 +39,7 @@ from tests.conftest import SHARED_PHOTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = SHARED_PHOTOS
-needs_photos = pytest.mark.skipif(
-    not (PHOTOS / "jpg").is_dir(),
-    reason=f"real photos not found at {PHOTOS} (see its README; they are not in this repo)",
-)
+needs_photos = pytest.mark.usefixtures("real_photos")
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 

@@ -15,10 +15,9 @@ from sqlmodel import select
 
 from inspect_app.app import create_app
 from inspect_app.models import Photo, PhotoBlob, TeamMember, User
-from tests.conftest import SHARED_PHOTOS, make_settings
+from tests.conftest import make_settings, require_shared_photos
 from tests.test_inspections import all_pass, body, jpeg_bytes, team_site
 
-SHARED = SHARED_PHOTOS
 MAX_BYTES = 300_000
 MAX_PIXELS = 4_000_000
 
@@ -232,14 +231,9 @@ def test_who_may_see_which_photo_size(client, api_token, world):
     assert client.get(urls["thumb"].replace("/thumb", "/huge"), headers=owner).status_code == 404
 
 
-@pytest.mark.skipif(
-    not SHARED.exists(), reason="real photos live in ../shared/photos (not present)"
-)
 @pytest.mark.parametrize("relative", ["heic/mobile/iphone_13_pro_max.HEIC", "jpg/gps/DSCN0010.jpg"])
 def test_real_phone_photos_through_the_api(client, api_token, world, settings, tmp_path, relative):
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{relative} is not in ../shared/photos")
+    path = require_shared_photos(relative)
     key, headers = draft_for(client, api_token, world)
     full = create_app(make_settings(tmp_path / "full", settings.database_url))  # default caps
     try:

@@ -48,5 +48,5 @@ def test_only_inspectors_carry_the_outbox(login_as):
     its bar (and so never copy sites and photos to the phone)."""
     for username, has_outbox in (("inspector1", True), ("owner1", False), ("supervisor", False)):
         page = login_as(username).get("/").text
-        assert ("js/outbox.js" in page) is has_outbox, username
+        assert ('<script src="/static/js/outbox.js' in page) is has_outbox, username
         assert ('id="outbox"' in page) is has_outbox, username

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -12,9 +12,10 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from inspect_app.models import Rectification, RectificationStatus, Site, Team, utcnow
+from tests.conftest import office_today
 from tests.rect_helpers import findings, set_deadline
 
-TODAY = date.today()
+TODAY = office_today()
 
 
 @pytest.fixture

@@ -3,14 +3,15 @@ change at once, list pages add up to the whole list, and site search totals and 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import select
 
 from inspect_app.models import Site, Team
+from tests.conftest import office_today
 from tests.rect_helpers import findings, set_deadline
 
-TODAY = date.today()
+TODAY = office_today()
 
 
 def _shops(world, *team_names: str) -> list[Site]:

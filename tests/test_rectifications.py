@@ -11,9 +11,10 @@ import pytest
 from inspect_app.models import Rectification, RectificationStatus
 from inspect_app.rectifications.service import is_overdue
 from inspect_app.timezone import today_in
+from tests.conftest import office_today
 from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
 
-TODAY = date.today()
+TODAY = office_today()
 
 
 @pytest.fixture
@@ -342,7 +343,7 @@ def test_list_filters_sort_and_paging(client, api_token, world, owned_site):
         == 3
     )
     bad = client.get(base + "&deadline_from=yesterday", headers=supervisor)
-    assert bad.status_code == 422 and "deadline_from" in bad.json()["error"]["fields"]
+    assert bad.status_code == 400 and "deadline_from" in bad.json()["error"]["fields"]
     assert client.get(base + "&limit=0", headers=supervisor).status_code == 400
 
 

@@ -26,11 +26,12 @@ from inspect_app.auth.views import AccountController, LoginController, set_local
 from inspect_app.checklists.api import TemplatesApiController
 from inspect_app.checklists.views import ChecklistsAdminController
 from inspect_app.db import WRITE_METHODS, Database
+from inspect_app.edge import EdgeMiddleware
 from inspect_app.errors import EXCEPTION_HANDLERS
 from inspect_app.home import home
 from inspect_app.inspections.api import InspectionsApiController
 from inspect_app.inspections.views import InspectionsController
-from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
 from inspect_app.photos.api import NO_COMPRESSION, PhotosApiController
 from inspect_app.photos.storage import DirectoryStorage
 from inspect_app.pwa import manifest, offline_page, service_worker
@@ -41,6 +42,7 @@ from inspect_app.rectifications.views import (
     dashboard,
     notice,
 )
+from inspect_app.revalidate import NotModifiedMiddleware
 from inspect_app.settings import Settings
 from inspect_app.sites.api import SitesApiController
 from inspect_app.sites.views import SitesController
@@ -126,10 +128,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         middleware=[
             RequestLogMiddleware(),
-            SecurityHeadersMiddleware(settings),
+            NotModifiedMiddleware(),
             LocaleMiddleware(settings),
+            EdgeMiddleware(),
             AuthMiddleware(db),
         ],
+        # Every reply, errors raised before routing (404, 405, a refused Host) included.
+        before_send=[SecurityHeaders(settings)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name=CSRF_COOKIE,

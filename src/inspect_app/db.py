@@ -151,7 +151,17 @@ def make_engine(settings: Settings) -> Engine:
         )
         _install_sqlite_hooks(engine, queue)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=PG_POOL, max_overflow=PG_OVERFLOW)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=PG_POOL, max_overflow=PG_OVERFLOW)
+    event.listen(engine, "connect", _utc_session)
+    return engine
+
+
+def _utc_session(dbapi_conn, _record) -> None:
+    """Timestamps reach Python in UTC whatever the server's TimeZone: east of UTC a stored
+    9999-12-31T23:59:59Z is in year 10000, which psycopg cannot load (every read a 500)."""
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
 
 
 class Database:

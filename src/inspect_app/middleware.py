@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 import uuid
@@ -12,6 +13,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from inspect_app import i18n
+from inspect_app.bounds import bounded, column_length
+from inspect_app.models import AuthSession, LoginAttempt
 from inspect_app.settings import Settings
 
 log = logging.getLogger("inspect_app.access")
@@ -32,8 +35,11 @@ DOCS_CSP = (
 # Stylesheets, scripts and raster images under /static get only nosniff: the other headers act
 # on documents and workers, so on a subresource they would just be ~450 bytes more per file.
 SUBRESOURCE_TYPES = ("text/css", "text/javascript", "application/javascript", "image/png")
-# Pages and API replies carry the user's data: no shared cache keeps them, the browser asks again.
-PRIVATE = "private, no-cache"
+# Pages and API replies carry the user's data: no cache keeps them, not even the browser's (a
+# shared phone's disk cache would outlive sign-out where Clear-Site-Data is ignored: plain HTTP).
+PRIVATE = "private, no-store"
+# Where an address is stored: failed logins and sessions.
+ADDRESS_MAX = min(column_length(LoginAttempt, "ip"), column_length(AuthSession, "ip"))
 
 
 def _is_https(scope: Scope) -> bool:
@@ -41,8 +47,14 @@ def _is_https(scope: Scope) -> bool:
 
 
 def client_ip(scope: Scope) -> str:
+    """The caller's address as it may be stored. Behind a proxy it comes from X-Forwarded-For,
+    which the caller writes: anything but an IP address is cut to its column, without NULs."""
     client = scope.get("client")
-    return client[0] if client else ""
+    host = str(client[0]) if client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return bounded(host, ADDRESS_MAX)
 
 
 class RequestLogMiddleware(ASGIMiddleware):
@@ -78,41 +90,36 @@ class RequestLogMiddleware(ASGIMiddleware):
             )
 
 
-class SecurityHeadersMiddleware(ASGIMiddleware):
+class SecurityHeaders:
     """CSP without inline script, nosniff, no framing, strict referrer; Secure cookies on HTTPS;
-    pages and API replies are private to the user's browser."""
+    pages and API replies are private to the user's browser.
 
-    scopes = (ScopeType.HTTP,)
+    A `before_send` hook, not a middleware: Litestar answers 404, 405 and a refused Host before
+    any middleware runs, and those replies need the headers as much as any other."""
 
     def __init__(self, settings: Settings) -> None:
         self.cookie_secure = settings.cookie_secure
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
+            return
         secure = self.cookie_secure == "true" or (self.cookie_secure == "auto" and _is_https(scope))
         path = scope.get("path", "")
         docs = path.startswith("/schema")
         static = path.startswith("/static/")
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                if not (static and headers.get("content-type", "").startswith(SUBRESOURCE_TYPES)):
-                    headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else APP_CSP)
-                    headers["X-Frame-Options"] = "DENY"
-                    headers["Referrer-Policy"] = "same-origin"
-                    headers["Permissions-Policy"] = (
-                        "camera=(self), geolocation=(self), microphone=()"
-                    )
-                if not static:
-                    headers.setdefault("Cache-Control", PRIVATE)
-                if _is_https(scope):
-                    headers["Strict-Transport-Security"] = "max-age=31536000"
-                if secure:
-                    _mark_cookies_secure(message)
-            await send(message)
-
-        await next_app(scope, receive, send_wrapper)
+        headers = MutableScopeHeaders.from_message(message)
+        headers["X-Content-Type-Options"] = "nosniff"
+        if not (static and headers.get("content-type", "").startswith(SUBRESOURCE_TYPES)):
+            headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else APP_CSP)
+            headers["X-Frame-Options"] = "DENY"
+            headers["Referrer-Policy"] = "same-origin"
+            headers["Permissions-Policy"] = "camera=(self), geolocation=(self), microphone=()"
+        if not static:
+            headers.setdefault("Cache-Control", PRIVATE)
+        if _is_https(scope):
+            headers["Strict-Transport-Security"] = "max-age=31536000"
+        if secure:
+            _mark_cookies_secure(message)
 
 
 def _mark_cookies_secure(message: Message) -> None:

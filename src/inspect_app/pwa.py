@@ -90,5 +90,6 @@ def manifest(settings: AppSettings) -> Response:
 @get("/offline", include_in_schema=False, sync_to_thread=False)
 def offline_page(request: Request) -> Template:
     """The offline inspection page: works from data kept on the phone (see static/js/offline.js).
-    Open to anyone, because the service worker may cache it before the user signs in."""
+    Open to anyone and rendered for nobody (templates/offline.html sets `public_page`): the
+    service worker keeps it and shows it to whoever holds the phone, signed in or not."""
     return render(request, "offline.html")

@@ -36,10 +36,22 @@ class Settings:
     time_zone: str = "Asia/Shanghai"
     default_locale: str = "zh_CN"
     session_idle_hours: float = 12.0
+    session_max_days: float = 7.0  # a session ends this long after sign-in, however active
+    api_token_days: int = 90  # an API token stops working this long after it was made
     cookie_secure: str = "auto"  # auto | true | false
+    # Login limits (README "Security"): unknown devices get this many failures per account...
     login_max_failures_per_account: int = 5
+    # ...then wait login_delay_minutes, doubling with each failure up to login_delay_max_minutes;
+    login_delay_minutes: int = 1
+    login_delay_max_minutes: int = 60
+    # one address's unknown devices get this many per account before that address is shut out
+    # of that account until its failures age out (login_memory_hours);
     login_max_failures_per_address: int = 20
+    login_memory_hours: int = 24
+    # a device that signed in to the account before gets its own allowance per window.
+    login_max_failures_per_device: int = 10
     login_window_minutes: int = 15
+    login_device_days: int = 365  # how long a device cookie is kept
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     allowed_hosts: tuple[str, ...] = ("*",)
@@ -48,6 +60,10 @@ class Settings:
     photo_dir: Path | None = None  # default: var_dir / "photos"
     photo_max_bytes: int = 20 * 1024 * 1024
     photo_max_pixels: int = 50_000_000
+    photo_workers: int = 2  # photos processed at once per server process (threads)
+    photo_queue_seconds: float = 10.0  # an upload waits this long for a free worker, then 503
+    photo_budget_seconds: float = 20.0  # a photo taking longer to process is refused (422)
+    deadline_horizon_days: int = 730  # deadlines from the office's today to this many days on
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 
@@ -58,6 +74,8 @@ class Settings:
             object.__setattr__(self, "photo_dir", self.var_dir / "photos")
         if not self.secret_key:
             object.__setattr__(self, "secret_key", _default_secret(self.var_dir))
+        if self.deadline_horizon_days < 1:
+            raise ValueError("DEADLINE_HORIZON_DAYS must be at least 1")
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,6 +93,8 @@ class Settings:
             time_zone=_env("TIME_ZONE", d["time_zone"]),
             default_locale=_env("DEFAULT_LOCALE", d["default_locale"]),
             session_idle_hours=float(_env("SESSION_IDLE_HOURS", str(d["session_idle_hours"]))),
+            session_max_days=float(_env("SESSION_MAX_DAYS", str(d["session_max_days"]))),
+            api_token_days=int(_env("API_TOKEN_DAYS", str(d["api_token_days"]))),
             cookie_secure=_env("COOKIE_SECURE", d["cookie_secure"]).lower(),
             login_max_failures_per_account=int(
                 _env("LOGIN_MAX_FAILURES_PER_ACCOUNT", str(d["login_max_failures_per_account"]))
@@ -83,6 +103,16 @@ class Settings:
                 _env("LOGIN_MAX_FAILURES_PER_ADDRESS", str(d["login_max_failures_per_address"]))
             ),
             login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", str(d["login_window_minutes"]))),
+            **{
+                name: int(_env(name.upper(), str(d[name])))
+                for name in (
+                    "login_delay_minutes",
+                    "login_delay_max_minutes",
+                    "login_memory_hours",
+                    "login_max_failures_per_device",
+                    "login_device_days",
+                )
+            },
             argon2_time_cost=int(_env("ARGON2_TIME_COST", str(d["argon2_time_cost"]))),
             argon2_memory_kib=int(_env("ARGON2_MEMORY_KIB", str(d["argon2_memory_kib"]))),
             allowed_hosts=tuple(
@@ -93,4 +123,12 @@ class Settings:
             photo_dir=Path(os.environ["PHOTO_DIR"]) if os.environ.get("PHOTO_DIR") else None,
             photo_max_bytes=int(_env("PHOTO_MAX_BYTES", str(d["photo_max_bytes"]))),
             photo_max_pixels=int(_env("PHOTO_MAX_PIXELS", str(d["photo_max_pixels"]))),
+            photo_workers=int(_env("PHOTO_WORKERS", str(d["photo_workers"]))),
+            photo_queue_seconds=float(_env("PHOTO_QUEUE_SECONDS", str(d["photo_queue_seconds"]))),
+            photo_budget_seconds=float(
+                _env("PHOTO_BUDGET_SECONDS", str(d["photo_budget_seconds"]))
+            ),
+            deadline_horizon_days=int(
+                _env("DEADLINE_HORIZON_DAYS", str(d["deadline_horizon_days"]))
+            ),
         )

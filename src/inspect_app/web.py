@@ -14,7 +14,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template import TemplateConfig
 
-from inspect_app import i18n
+from inspect_app import i18n, timezone
+from inspect_app.bounds import parse_whole
 from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
 from inspect_app.settings import Settings
@@ -58,11 +59,7 @@ def make_environment(settings: Settings) -> Environment:
     tz = ZoneInfo(settings.time_zone)
 
     def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        if value is None:
-            return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo("UTC"))
-        return value.astimezone(tz).strftime(fmt)
+        return "" if value is None else timezone.local(value, tz).strftime(fmt)
 
     env.globals.update(
         static=_static_url_factory(settings.static_dir),
@@ -128,7 +125,7 @@ def render(
 
 def form_site_id(data: dict[str, str]) -> int:
     """The site a 'start' form names; a missing or malformed one is a clear 422."""
-    raw = (data.get("site_id") or "").strip()
-    if not raw.isdigit():
+    site_id = parse_whole(data.get("site_id"), low=1)
+    if site_id is None:
         raise Invalid(_("Choose a site."), fields={"site_id": _("Choose a site.")})
-    return int(raw)
+    return site_id

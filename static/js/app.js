@@ -13,6 +13,60 @@
   });
 })();
 
+/* Sign-out, also without signal: outbox.js first drops the user's offline data (their unsent
+   records stay, after asking), then the server is told. Without signal the phone hides the
+   user's page, says so, and keeps the sign-out (localStorage under body data-key-signout: the
+   account id) until a page load, "online" or a page shown from history can tell the server,
+   before anything else: the outbox counts a waiting sign-out as nobody signed in. */
+(function () {
+  "use strict";
+  var page = document.body.dataset, KEY = page.keySignout;
+  function pending() { try { return localStorage.getItem(KEY); } catch (e) { return null; } }
+  function remember(id) {
+    try { if (id) localStorage.setItem(KEY, id); else localStorage.removeItem(KEY); } catch (e) { /* none */ }
+  }
+  function hide() {
+    var note = document.getElementById("signed-out");
+    note.hidden = false;
+    if (!page.user) return; // a page made for nobody (the offline page) shows nobody's data
+    document.title = note.textContent;
+    document.querySelectorAll("main, nav, #outbox").forEach(function (el) { el.hidden = true; });
+  }
+  // Any redirect means the session is over (ended now, or before); then the login page.
+  function tell() {
+    var csrf = /(?:^|; )csrftoken=([^;]*)/.exec(document.cookie);
+    return Promise.race([
+      fetch("/logout", {
+        method: "POST", credentials: "same-origin", redirect: "manual",
+        headers: { "X-CSRFToken": csrf ? decodeURIComponent(csrf[1]) : "" }
+      }).then(function (r) { return r.type === "opaqueredirect"; }, function () { return false; }),
+      new Promise(function (r) { setTimeout(r, 5000, false); })
+    ]).then(function (done) {
+      if (!done) return hide();
+      remember(null);
+      location.replace("/login");
+    });
+  }
+  function check() {
+    var who = pending();
+    if (!who) return;
+    if (page.user && page.user !== who) return remember(null); // another account signed in since
+    hide();
+    if (navigator.onLine) tell();
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target, outbox = window.InspectOutbox;
+    if (form.getAttribute("action") !== "/logout") return;
+    event.preventDefault();
+    (outbox ? outbox.leave() : Promise.resolve(true)).then(function (go) {
+      if (go) { remember(page.user); tell(); }
+    });
+  });
+  check();
+  window.addEventListener("online", check);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) check(); });
+})();
+
 /* The print button on the rectification notice (no inline script under our CSP). */
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) window.print();
@@ -46,6 +100,18 @@ document.addEventListener("click", function (event) {
       });
     });
   }).catch(function () { /* no worker (private mode, old browser): the app works online */ });
+})();
+
+/* Offline data kept for an account other than this page's (or for one signed out) goes first:
+   outbox.js does it as it loads, so load it on pages that do not. */
+(function () {
+  "use strict";
+  var page = document.body.dataset, owner = null;
+  try { owner = localStorage.getItem(page.keyOffline); } catch (e) { return; }
+  if (!owner || page.user === undefined || page.user === owner || window.InspectOutbox) return;
+  var script = document.createElement("script");
+  script.src = page.outboxJs;
+  document.head.appendChild(script);
 })();
 
 /* The outbox bar (templates/_outbox.html): what waits, the last sync, what the server refused
@@ -96,7 +162,8 @@ document.addEventListener("click", function (event) {
         ? fill(msg.msgLastSync, { time: new Date(s.lastSync).toLocaleString() }) : msg.msgNever;
       box.querySelector(".outbox-paused").hidden = !s.paused;
       var held = box.querySelector(".outbox-held");
-      held.textContent = s.held ? fill(msg.msgHeld, { n: s.held, users: s.heldFor }) : "";
+      var heldMsg = s.heldFor ? "msgHeld" : "msgHeldNobody"; // no names while nobody is signed in
+      held.textContent = s.held ? fill(outbox.plural(msg, heldMsg, s.held), { n: s.held, users: s.heldFor }) : "";
       held.hidden = !s.held;
       var list = box.querySelector(".outbox-refused");
       list.textContent = "";

@@ -43,7 +43,7 @@
       list.textContent = "";
       records.forEach(function (rec) {
         if (rec.kind !== "inspection") return; // verdicts show in their follow-up visit
-        if (rec.user && rec.user !== author().user) return; // another account's: held, in the bar
+        if (!mine(rec)) return; // another account's: held, in the bar
         var li = el("li", "card");
         var a = el("a");
         a.href = "/offline#" + rec.uuid;
@@ -87,10 +87,12 @@
       list.appendChild(li);
     });
   }
-  // Who made a record: only that account's session sends it.
+  // Who made a record: only that account's session sends it, and only it sees the record
+  // (one without a maker, from older versions, is nobody's).
   function author() {
     return data && data.me ? { user: data.me.id, username: data.me.username } : {};
   }
+  function mine(rec) { return !!rec.user && rec.user === author().user; }
   function start(site, template) {
     var rec = {
       uuid: uuid4(), kind: "inspection", label: name(site, "name") + " · " + name(template, "title"),
@@ -260,7 +262,7 @@
       var list = $("offline-visit-items");
       list.textContent = "";
       activeItems(siteId).forEach(function (item) {
-        var verdict = records.filter(function (r) { return r.kind === "verdict" && r.item_id === item.id; })[0];
+        var verdict = records.filter(function (r) { return r.kind === "verdict" && r.item_id === item.id && mine(r); })[0];
         list.appendChild(visitItemView(site, item, verdict));
       });
     });
@@ -350,15 +352,18 @@
     var id = location.hash.slice(1);
     if (!id) { showHome(); return; }
     if (id.indexOf("visit-") === 0) { showVisit(Number(id.slice(6))); return; }
-    outbox.get("records", id).then(function (rec) { if (rec) showWalk(rec); else showHome(); });
+    outbox.get("records", id).then(function (rec) { if (rec && mine(rec)) showWalk(rec); else showHome(); });
   }
   $("offline-q").addEventListener("input", showSites);
   window.addEventListener("hashchange", route);
-  outbox.getMeta("data").then(function (saved) {
+  // Only the signed-in account's data (outbox.ready), then a fresh copy when there is signal.
+  outbox.ready.then(function () { return outbox.getMeta("data"); }).then(function (saved) {
     data = saved;
     route();
     return outbox.refreshData(true);
   }).then(function (fresh) {
-    if (fresh && (!data || fresh.saved !== data.saved)) { data = fresh; if (!location.hash.slice(1)) showHome(); }
+    var changed = (fresh && fresh.saved) !== (data && data.saved);
+    data = fresh;
+    if (changed && (!fresh || !location.hash.slice(1))) route();
   });
 })();

@@ -9,14 +9,17 @@
  *            "verdict", item_id, body (the POST .../verify JSON, naming body.visit_uuid),
  *            submit: true, dirty: false}. A visit record goes once its verdicts are sent.
  *            `user` is who made the record: only that account sends it (another account
- *            signed in on the same phone sees it held, never sends it under its own name).
+ *            signed in on the same phone sees it held, never sends it under its own name);
+ *            a record without one (older versions) is nobody's: held, never sent.
  *   photos   {uuid, record, item_code, url, blob, name, sent, state, error}
  *            blob is the already-shrunk photo; dropped once sent (sent: true stays, so the
  *            offline page still counts it for the "failed item needs a photo" rule).
  *   meta     {key, value}: "lastSync" (ISO time), "paused" (true after a 401), "me" (who
- *            the server last said is signed in), "data"
+ *            is signed in, as the last page or the server said; null: nobody), "data"
  *            (sites, templates, the user, and the active rectification items with their
  *            finding-photo thumbnails as Blobs, kept for offline work).
+ * One account's data at a time: switchTo() drops it when another (or nobody) signs in; records
+ * stay, each its maker's. localStorage (key: body data-key-offline) names its owner (for app.js).
  * One sync round: every changed record as a draft (submit false), then the photos one by one
  * (each retried with backoff; a half-sent photo is simply sent again, the server dedupes),
  * then the submits. A 401 pauses the outbox (nothing is dropped) until the session works again;
@@ -69,6 +72,15 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+  // Past the HTTP cache: what the phone keeps, it keeps here.
+  var NO_STORE = { credentials: "same-origin", cache: "no-store" };
+  // localStorage keys shared with app.js, named once in templates/base.html.
+  var KEYS = document.body.dataset;
+  function mark(id) {
+    try { if (id) localStorage.setItem(KEYS.keyOffline, id); else localStorage.removeItem(KEYS.keyOffline); } catch (e) { /* none */ }
+  }
+  // A message for n: data-msg-x-one for one, else data-msg-x (both from ngettext).
+  function plural(msgs, key, n) { return (n === 1 && msgs[key + "One"]) || msgs[key]; }
 
   // The outcome of one request: "ok", "refused" (the server said no: keep it, show why),
   // and two that end the round: "paused" (401) and "retry" (no signal, 5xx, 408, 429).
@@ -96,15 +108,61 @@
       method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(rec.body)
     });
   }
-  // Who is signed in: "paused" (401), "retry" (no answer) or the user.
+  // Who is signed in: "paused" (401), "retry" (no answer) or the user. Nobody while a sign-out
+  // waits to reach the server (app.js tells it first): nothing is sent or loaded meanwhile.
   function whoAmI() {
-    return fetch("/api/v1/me", { credentials: "same-origin" }).then(function (r) {
+    try { if (localStorage.getItem(KEYS.keySignout)) return Promise.resolve("paused"); } catch (e) { /* none */ }
+    return fetch("/api/v1/me", NO_STORE).then(function (r) {
       if (r.status === 401) return "paused";
       return r.ok ? r.json() : "retry";
     }, function () { return "retry"; });
   }
   function mineFor(me) {
-    return function (rec) { return !rec.user || rec.user === me.id; };
+    return function (rec) { return !!rec.user && rec.user === me.id; };
+  }
+  // What the server does not have yet: a record changed or to submit, or with a photo unsent.
+  function pending(photos) {
+    return function (rec) {
+      return rec.dirty || rec.submit || photos.some(function (p) { return p.record === rec.uuid && !p.sent; });
+    };
+  }
+  // `me` ({id, username} or null) is signed in now: another owner's data goes first.
+  function switchTo(me) {
+    return Promise.all([getMeta("me"), getMeta("data")]).then(function (r) {
+      var owner = r[1] && r[1].me ? r[1].me : r[0];
+      if (!owner || (me && owner.id === me.id)) return;
+      mark(null);
+      return Promise.all(["data", "lastSync", "paused"].map(function (k) { return del("meta", k); }));
+    }).then(function () { return setMeta("me", me); });
+  }
+  // Who the page was made for; undefined on the offline page (the worker may have kept it).
+  function pageUser() {
+    var b = document.body.dataset;
+    return b.user === undefined ? undefined : b.user ? { id: Number(b.user), username: b.username } : null;
+  }
+  // Settled before anything is shown; without the page's word, the server's (3 s at most).
+  var ready = Promise.resolve(pageUser()).then(function (me) {
+    if (me !== undefined) return switchTo(me);
+    if (!navigator.onLine) return;
+    return Promise.race([whoAmI(), sleep(3000).then(function () { return "retry"; })]).then(function (r) {
+      if (r !== "retry") return switchTo(r === "paused" ? null : r);
+    });
+  }).catch(function () { /* no IndexedDB: nothing is kept */ });
+
+  // Before sign-out (app.js): the user's unsent records stay (the user is asked first); the
+  // rest goes, records the server has too. Resolves false when the user would rather stay.
+  function leave() {
+    var me = pageUser();
+    if (!me) return Promise.resolve(true);
+    return Promise.all([all("records"), all("photos")]).then(function (r) {
+      var mine = r[0].filter(mineFor(me)), unsent = mine.filter(pending(r[1]));
+      var n = unsent.filter(function (x) { return x.kind !== "visit"; }).length;
+      var ask = plural(document.body.dataset, "msgSignOut", n).replace("{n}", n).replace("{account}", me.username);
+      if (n && !window.confirm(ask)) return false;
+      return Promise.all(mine.filter(function (x) { return unsent.indexOf(x) < 0; })
+        .map(function (x) { return discardRecord(x.uuid); }));
+    }).then(function (go) { return go !== false && switchTo(null).then(function () { return true; }); })
+      .catch(function () { return true; });
   }
   // Verdicts first, visits last: a visit record goes once no verdict names it.
   function submitOrder(a, b) { return (a.kind === "visit") - (b.kind === "visit"); }
@@ -167,11 +225,11 @@
     }
     var mine = null;
     // 0. Who is signed in: a 401 pauses (resumed once a round finds the session working).
-    return whoAmI().then(function (me) {
+    return ready.then(whoAmI).then(function (me) {
       if (me === "paused") return setMeta("paused", true).then(function () { stop = "paused"; });
       if (me === "retry") { stop = "retry"; return; }
       mine = mineFor(me);
-      return setMeta("paused", false).then(function () { return setMeta("me", me); });
+      return switchTo(me).then(function () { return setMeta("paused", false); });
     }).then(function () {
       if (stop) return;
       return all("records").then(function (records) {
@@ -267,22 +325,23 @@
 
   // What the status bar shows.
   function summary() {
-    return Promise.all([all("records"), all("photos"), getMeta("lastSync"), getMeta("paused"), getMeta("me")])
-      .then(function (r) {
-        var me = r[4], mine = me ? mineFor(me) : function () { return true; };
+    return ready.then(function () {
+      return Promise.all([all("records"), all("photos"), getMeta("lastSync"), getMeta("paused"), getMeta("me")]);
+    }).then(function (r) {
+        var me = r[4], mine = me ? mineFor(me) : function () { return false; };
         var records = r[0].filter(mine), held = r[0].filter(function (x) { return !mine(x); });
         var byRecord = {};
         r[0].forEach(function (x) { byRecord[x.uuid] = x; });
         var photos = r[1].filter(function (p) { return !p.record || !byRecord[p.record] || mine(byRecord[p.record]); });
         return {
-          records: records.filter(function (x) {  // a visit travels with its verdicts
-            return x.kind !== "visit" && x.state !== "refused" && (x.dirty || x.submit);
+          records: records.filter(pending(r[1])).filter(function (x) {  // a visit travels with its verdicts
+            return x.kind !== "visit" && x.state !== "refused";
           }).length,
           photos: photos.filter(function (p) { return !p.sent && p.state !== "refused"; }).length,
           refused: records.filter(function (x) { return x.state === "refused"; })
             .concat(photos.filter(function (p) { return p.state === "refused"; })),
-          held: held.length,
-          heldFor: held.map(function (x) { return x.username; }).filter(function (u, i, a) { return u && a.indexOf(u) === i; }).join(", "),
+          held: held.length, // by whom, while someone is signed in
+          heldFor: !me ? "" : held.map(function (x) { return x.username; }).filter(function (u, i, a) { return u && a.indexOf(u) === i; }).join(", "),
           lastSync: r[2], paused: !!r[3] || state.paused, syncing: state.syncing
         };
       });
@@ -320,7 +379,7 @@
   // The data offline work needs (the user, their sites, every checklist), refreshed at most
   // every five minutes while online, or at once when `force` (the offline page asks).
   function getJson(url) {
-    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+    return fetch(url, NO_STORE).then(function (r) {
       if (!r.ok) throw new Error(url + ": " + r.status);
       return r.json();
     });
@@ -341,7 +400,7 @@
     });
     function thumb(photo) {
       if (kept[photo.uuid]) return kept[photo.uuid];
-      return fetch(photo.urls.thumb, { credentials: "same-origin" }).then(function (r) {
+      return fetch(photo.urls.thumb, NO_STORE).then(function (r) {
         return r.ok ? r.blob() : null;
       }).then(function (blob) { return blob && { uuid: photo.uuid, blob: blob }; },
         function () { return null; });
@@ -357,19 +416,25 @@
     }).catch(function () { return (old && old.items) || []; });
   }
   function refreshData(force) {
-    return getMeta("data").then(function (old) {
+    return ready.then(function () { return getMeta("data"); }).then(function (old) {
       if (!navigator.onLine || (!force && old && Date.now() - Date.parse(old.saved) < 300000)) return old;
-      return Promise.all([
-        getJson("/api/v1/me"),
-        allSites(0, []),
-        getJson("/api/v1/templates").then(function (list) {
-          return Promise.all(list.map(function (t) { return getJson("/api/v1/templates/" + encodeURIComponent(t.code)); }));
-        }),
-        activeItems(old)
-      ]).then(function (r) {
-        var data = { me: r[0], sites: r[1], templates: r[2], items: r[3], saved: new Date().toISOString() };
-        return setMeta("data", data).then(function () { return data; });
-      }, function () { return old; }); // signed out or no signal: keep what is there
+      return whoAmI().then(function (me) {
+        if (me === "retry") return old; // no signal: keep what is there
+        if (me === "paused") return switchTo(null).then(function () { return null; });
+        return switchTo(me).then(function () { return getMeta("data"); }).then(function (kept) {
+          return Promise.all([
+            allSites(0, []),
+            getJson("/api/v1/templates").then(function (list) {
+              return Promise.all(list.map(function (t) { return getJson("/api/v1/templates/" + encodeURIComponent(t.code)); }));
+            }),
+            activeItems(kept)
+          ]).then(function (r) {
+            var data = { me: me, sites: r[0], templates: r[1], items: r[2], saved: new Date().toISOString() };
+            mark(String(me.id));
+            return setMeta("data", data).then(function () { return data; });
+          }, function () { return kept; });
+        });
+      });
     });
   }
 
@@ -382,6 +447,7 @@
   window.InspectOutbox = {
     all: all, get: get, put: put, del: del, getMeta: getMeta, setMeta: setMeta,
     onChange: onChange, syncNow: syncNow, summary: summary, discard: discard,
-    storageLow: storageLow, start: start, cookie: cookie, refreshData: refreshData
+    storageLow: storageLow, start: start, cookie: cookie, refreshData: refreshData, ready: ready, leave: leave,
+    plural: plural
   };
 })();

@@ -53,6 +53,8 @@ def test_inspector_signs_in_and_finds_a_site(phone):
     expect(phone).to_have_url(re.compile(r"/sites\?.*q=Jinghua"))
     assert parse_qs(urlsplit(phone.url).query)["q"] == ["Jinghua"]
     assert phone.evaluate("window.loadedOnce") is True, "the search reloaded the whole page"
+    # htmx keeps no copies of pages in sessionStorage: they would outlive sign-out on the phone.
+    assert phone.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
     results = phone.locator("#results .card a")
     expect(results).to_have_count(1)
     expect(results.first).to_contain_text("Jinghua Tower")

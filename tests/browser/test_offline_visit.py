@@ -5,7 +5,7 @@ in the outbox and, with signal, closes the item on the server exactly once."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -18,6 +18,7 @@ from tests.browser.test_offline import (
     wait_until,
 )
 from tests.browser.test_rectification_flow import api_token
+from tests.conftest import office_today
 
 pytestmark = pytest.mark.browser
 
@@ -148,7 +149,7 @@ def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, bro
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
     visit.tap()
 
-    later = (date.today() + timedelta(days=14)).isoformat()
+    later = (office_today() + timedelta(days=14)).isoformat()
     not_fixed = page.locator(f"#visit-item-{items['F03']}")
     not_fixed.get_by_role("button", name="✗ Not fixed").tap()
     not_fixed.locator("textarea").fill("Still no extinguisher")

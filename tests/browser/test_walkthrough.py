@@ -4,12 +4,14 @@ photograph a gap, be stopped by a missing photo, submit, see the summary."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+
+from tests.conftest import office_today
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +51,12 @@ def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):
         answer(phone, f"F{n:02d}", "Pass")
     answer(phone, "F03", "Fail")
     deadline = item(phone, "F03").locator("input[type=date]")
-    expect(deadline).to_have_value((date.today() + timedelta(days=3)).isoformat())
+    expect(deadline).to_have_value((office_today() + timedelta(days=3)).isoformat())
     with phone.expect_response(lambda r: "/answers/F03" in r.url):
         item(phone, "F03").locator("textarea").fill("Gauge needle in the red")
         item(phone, "F03").locator("textarea").blur()
     settled(phone)
-    later = (date.today() + timedelta(days=10)).isoformat()
+    later = (office_today() + timedelta(days=10)).isoformat()
     with phone.expect_response(lambda r: "/answers/F03" in r.url):
         item(phone, "F03").locator("input[type=date]").fill(later)
     settled(phone)

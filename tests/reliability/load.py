@@ -15,10 +15,13 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 from PIL import Image, ImageDraw
+
+from inspect_app.settings import Settings
+from inspect_app.timezone import today_in
 
 TEMPLATE = "fire-safety"
 ITEMS = [f"F{n:02d}" for n in range(1, 9)]
@@ -62,7 +65,7 @@ class PlannedInspection:
     photos: tuple[PlannedPhoto, ...]
 
     def body(self, *, submit: bool) -> dict:
-        deadline = (date.today() + timedelta(days=30)).isoformat()
+        deadline = (today_in(Settings.time_zone) + timedelta(days=30)).isoformat()
         answers = [
             {
                 "item_code": code,

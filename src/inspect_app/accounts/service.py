@@ -7,15 +7,26 @@ import re
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from inspect_app.auth.passwords import hash_password
+from inspect_app.auth import limits
+from inspect_app.auth.passwords import MIN_PASSWORD, hash_password
 from inspect_app.auth.service import CurrentUser, revoke_all_sessions
+from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.models import Role, Site, SiteOwner, Subdistrict, Team, TeamMember, User
+from inspect_app.models import (
+    LoginLock,
+    Role,
+    Site,
+    SiteOwner,
+    Subdistrict,
+    Team,
+    TeamMember,
+    User,
+    utcnow,
+)
 from inspect_app.settings import Settings
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,39}$")
-MIN_PASSWORD = 8
 
 
 def _require_admin(actor: CurrentUser | None) -> None:
@@ -35,12 +46,46 @@ def _manages(actor: CurrentUser, user: User) -> bool:
     return not user.city_wide and user.subdistrict_id == actor.subdistrict_id
 
 
+def _managed_users(actor: CurrentUser) -> list:
+    """WHERE clauses for the accounts this admin manages (the SQL side of `_manages`)."""
+    if actor.city_wide:
+        return []
+    return [User.subdistrict_id == actor.subdistrict_id, User.city_wide.is_(False)]
+
+
 def list_users(*, session: Session, actor: CurrentUser) -> list[User]:
     _require_admin(actor)
-    stmt = select(User).order_by(User.role, User.username)
-    if not actor.city_wide:
-        stmt = stmt.where(User.subdistrict_id == actor.subdistrict_id, User.city_wide.is_(False))
+    stmt = select(User).where(*_managed_users(actor)).order_by(User.role, User.username)
     return list(session.exec(stmt))
+
+
+# --- sign-in locks ------------------------------------------------------------------------
+
+
+def list_login_locks(*, session: Session, actor: CurrentUser) -> list[tuple[LoginLock, User]]:
+    """Current sign-in locks on the accounts this admin manages (made-up names lock nobody)."""
+    _require_admin(actor)
+    stmt = (
+        select(LoginLock, User)
+        .join(User, User.username == LoginLock.username)
+        .where(LoginLock.locked_until > utcnow(), *_managed_users(actor))
+        .order_by(LoginLock.locked_until.desc())
+    )
+    return list(session.exec(stmt))
+
+
+def lift_login_lock(*, session: Session, actor: CurrentUser, lock_id: int) -> LoginLock:
+    """Lift a lock (and forget the failures behind it); 404 for a lock this admin cannot see."""
+    _require_admin(actor)
+    row = session.exec(
+        select(LoginLock, User)
+        .join(User, User.username == LoginLock.username)
+        .where(LoginLock.id == lock_id)
+    ).first()
+    if row is None or not _manages(actor, row[1]):
+        raise NotFound(_("This lock does not exist or has already been lifted."))
+    limits.lift(session=session, lock=row[0])
+    return row[0]
 
 
 def get_user(*, session: Session, actor: CurrentUser, user_id: int) -> User:
@@ -71,9 +116,7 @@ def _clean_account(
         errors["city_wide"] = _("Only administrators and supervisors can be city-wide.")
     values["city_wide"] = city_wide
     sub_raw = str(data.get("subdistrict_id") or "").strip()
-    subdistrict_id = (
-        int(sub_raw) if sub_raw.isdigit() else (actor.subdistrict_id if actor else None)
-    )
+    subdistrict_id = parse_whole(sub_raw, low=1) or (actor.subdistrict_id if actor else None)
     if (subdistrict_id is not None and session.get(Subdistrict, subdistrict_id) is None) or (
         subdistrict_id is None and not city_wide
     ):
@@ -165,7 +208,7 @@ def save_team(
     if not name_zh:
         errors["name_zh"] = _("Give the team a Chinese name.")
     sub_raw = str(data.get("subdistrict_id") or "").strip()
-    subdistrict_id = int(sub_raw) if sub_raw.isdigit() else actor.subdistrict_id
+    subdistrict_id = parse_whole(sub_raw, low=1) or actor.subdistrict_id
     if team is None and (
         subdistrict_id is None
         or session.get(Subdistrict, subdistrict_id) is None

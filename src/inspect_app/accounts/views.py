@@ -9,9 +9,10 @@ from sqlmodel import select
 
 from inspect_app.accounts import service
 from inspect_app.auth.guards import admin_only
+from inspect_app.bounds import Id
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
-from inspect_app.models import Role, Subdistrict
+from inspect_app.models import Role, Subdistrict, utcnow
 from inspect_app.web import render
 
 
@@ -50,6 +51,21 @@ class AdminUsersController(Controller):
             request, "accounts/users.html", users=service.list_users(session=db, actor=request.user)
         )
 
+    @get("/locks", sync_to_thread=True)
+    def login_locks(self, request: Request, db: DbSession) -> Template:
+        """Current sign-in locks of the accounts this admin manages."""
+        return render(
+            request,
+            "accounts/locks.html",
+            locks=service.list_login_locks(session=db, actor=request.user),
+            now=utcnow(),
+        )
+
+    @post("/locks/{lock_id:int}/lift", sync_to_thread=True, status_code=303)
+    def lift_login_lock(self, request: Request, db: DbSession, lock_id: FromPath[Id]) -> Redirect:
+        service.lift_login_lock(session=db, actor=request.user, lock_id=lock_id)
+        return Redirect("/admin/users/locks", status_code=303)
+
     @get("/new", sync_to_thread=True)
     def new_user(self, request: Request, db: DbSession) -> Template:
         return self._form(request, db, account=None, values={"role": "inspector"}, errors={})
@@ -69,7 +85,7 @@ class AdminUsersController(Controller):
         return Redirect("/admin/users", status_code=303)
 
     @get("/{user_id:int}", sync_to_thread=True)
-    def edit_user(self, request: Request, db: DbSession, user_id: FromPath[int]) -> Template:
+    def edit_user(self, request: Request, db: DbSession, user_id: FromPath[Id]) -> Template:
         account = service.get_user(session=db, actor=request.user, user_id=user_id)
         return self._form(request, db, account=account, values=account.model_dump(), errors={})
 
@@ -79,7 +95,7 @@ class AdminUsersController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        user_id: FromPath[int],
+        user_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         try:
@@ -134,7 +150,7 @@ class AdminTeamsController(Controller):
         return Redirect(f"/admin/teams/{team.id}", status_code=303)
 
     @get("/{team_id:int}", sync_to_thread=True)
-    def edit_team(self, request: Request, db: DbSession, team_id: FromPath[int]) -> Template:
+    def edit_team(self, request: Request, db: DbSession, team_id: FromPath[Id]) -> Template:
         team = service.get_team(session=db, actor=request.user, team_id=team_id)
         return self._form(request, db, team=team, values=team.model_dump(), errors={})
 
@@ -143,7 +159,7 @@ class AdminTeamsController(Controller):
         self,
         request: Request,
         db: DbSession,
-        team_id: FromPath[int],
+        team_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         data = _with_checkbox(data, "active")
@@ -159,7 +175,7 @@ class AdminTeamsController(Controller):
         self,
         request: Request,
         db: DbSession,
-        team_id: FromPath[int],
+        team_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         try:
@@ -175,7 +191,7 @@ class AdminTeamsController(Controller):
 
     @post("/{team_id:int}/members/{user_id:int}/remove", sync_to_thread=True)
     def remove_member(
-        self, request: Request, db: DbSession, team_id: FromPath[int], user_id: FromPath[int]
+        self, request: Request, db: DbSession, team_id: FromPath[Id], user_id: FromPath[Id]
     ) -> Redirect:
         service.remove_team_member(session=db, actor=request.user, team_id=team_id, user_id=user_id)
         return Redirect(f"/admin/teams/{team_id}", status_code=303)

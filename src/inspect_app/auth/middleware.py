@@ -39,8 +39,9 @@ class AuthMiddleware(ASGIMiddleware):
         cookies = headers.get(b"cookie", b"").decode("latin-1")
         if authorization.lower().startswith("bearer "):
             user = await anyio.to_thread.run_sync(self._from_token, authorization[7:].strip())
-            if user is None:
-                await _api_error(401, "invalid_token", _msg_invalid_token())(scope, receive, send)
+            if user is None or user is EXPIRED:
+                refusal = _token_expired() if user is EXPIRED else _invalid_token()
+                await refusal(scope, receive, send)
                 return
             scope["user"], scope["auth"] = user, "token"
         else:
@@ -58,9 +59,13 @@ class AuthMiddleware(ASGIMiddleware):
             return
         await next_app(scope, receive, send)
 
-    def _from_token(self, raw: str) -> service.CurrentUser | None:
+    def _from_token(self, raw: str) -> service.CurrentUser | object | None:
+        """The token's user, None for an unknown or revoked token, EXPIRED for an expired one."""
         with self.db.session() as s:
-            found = service.resolve_api_token(session=s, raw=raw)
+            try:
+                found = service.resolve_api_token(session=s, raw=raw)
+            except service.TokenExpired:
+                return EXPIRED
             if found is None:
                 return None
             token, user = found
@@ -92,8 +97,24 @@ def _csrf_header_ok(headers: dict[bytes, bytes], cookies: str) -> bool:
     return bool(cookie) and secrets.compare_digest(cookie, header)
 
 
-def _msg_invalid_token() -> str:
-    return i18n.gettext("The API token is invalid, expired or revoked.")
+EXPIRED = object()
+
+
+def _invalid_token() -> ASGIApp:
+    return _api_error(
+        401, "invalid_token", i18n.gettext("The API token is invalid, expired or revoked.")
+    )
+
+
+def _token_expired() -> ASGIApp:
+    return _api_error(
+        401,
+        "token_expired",
+        i18n.gettext(
+            "The API token has expired. Create a new one on your account page or with "
+            "POST /api/v1/auth/token."
+        ),
+    )
 
 
 def _msg_csrf() -> str:

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from inspect_app.errors import Busy
+from inspect_app.i18n import gettext as _
 from inspect_app.settings import Settings
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200  # bounds the hashing work one request can ask for
+# Each hash takes ARGON2_MEMORY_KIB (64 MiB) and ~0.1 s of a core: a flood of sign-ins (made-up
+# names cost a hash too) queues here instead of exhausting memory, and waits at most this long.
+HASHES_AT_ONCE = 4
+HASH_WAIT_SECONDS = 10
+_hashing = threading.BoundedSemaphore(HASHES_AT_ONCE)
+
+
+def _one_at_a_time(work):
+    """Run one hash within the process's allowance, or refuse with 503 after a short wait."""
+    if not _hashing.acquire(timeout=HASH_WAIT_SECONDS):
+        raise Busy(
+            _("Too many sign-ins at this moment. Please try again in a few seconds."),
+            headers={"Retry-After": "5"},
+        )
+    try:
+        return work()
+    finally:
+        _hashing.release()
 
 
 @lru_cache(maxsize=8)
@@ -20,12 +44,12 @@ def hasher_for(settings: Settings) -> PasswordHasher:
 
 
 def hash_password(password: str, *, settings: Settings) -> str:
-    return hasher_for(settings).hash(password)
+    return _one_at_a_time(lambda: hasher_for(settings).hash(password))
 
 
 def verify_password(password_hash: str, password: str, *, settings: Settings) -> bool:
     try:
-        return hasher_for(settings).verify(password_hash, password)
+        return _one_at_a_time(lambda: hasher_for(settings).verify(password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 

@@ -6,13 +6,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from inspect_app.models import Role
+from inspect_app.auth.passwords import MAX_PASSWORD
+from inspect_app.bounds import column_length
+from inspect_app.models import ApiToken, Role, User
 
 
 class TokenRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=200)
-    name: str = Field(default="", max_length=100, description="A label to recognise the token by")
+    username: str = Field(min_length=1, max_length=column_length(User, "username"))
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+    name: str = Field(
+        default="",
+        max_length=column_length(ApiToken, "name"),
+        description="A label to recognise the token by",
+    )
 
 
 class UserPublic(BaseModel):
@@ -37,4 +43,13 @@ class TokenPublic(BaseModel):
     name: str
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime = Field(description="After this the token answers 401 token_expired")
+    expired: bool
     current: bool = Field(description="True for the token this request was made with")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+    new_password: str = Field(
+        min_length=1, max_length=MAX_PASSWORD, description="At least 8 characters"
+    )

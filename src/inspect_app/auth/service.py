@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from inspect_app.auth.passwords import burn_time, verify_password
+from inspect_app.auth import limits
+from inspect_app.auth.passwords import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    burn_time,
+    hash_password,
+    verify_password,
+)
+from inspect_app.bounds import bounded
+from inspect_app.errors import Invalid, RateLimited
+from inspect_app.i18n import gettext as _
+from inspect_app.i18n import ngettext
 from inspect_app.models import (
     ApiToken,
     AuthSession,
-    LoginAttempt,
+    LockKind,
     Role,
     SiteOwner,
+    Team,
     TeamMember,
     User,
     utcnow,
@@ -62,7 +75,12 @@ class CurrentUser:
 def load_current_user(
     *, session: Session, user: User, session_id: int | None = None, token_id: int | None = None
 ) -> CurrentUser:
-    team_ids = session.exec(select(TeamMember.team_id).where(TeamMember.user_id == user.id)).all()
+    # An inactive team's membership grants nothing: its sites leave every scope at once.
+    team_ids = session.exec(
+        select(TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.user_id == user.id, Team.active.is_(True))
+    ).all()
     site_ids = session.exec(select(SiteOwner.site_id).where(SiteOwner.user_id == user.id)).all()
     return CurrentUser(
         id=user.id,
@@ -78,51 +96,125 @@ def load_current_user(
     )
 
 
-# --- login and its rate limit ---------------------------------------------------------------
+# --- login and its limits (see limits.py) --------------------------------------------------
 
 
 class LoginRefused(Exception):
-    """Wrong credentials, an inactive account, or too many recent failures."""
+    """Wrong credentials or an inactive account ("invalid"), or a current lock ("locked")."""
 
-    def __init__(self, reason: str, retry_minutes: int = 0) -> None:
+    def __init__(self, reason: str, retry_minutes: int = 0, kind: LockKind | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason  # "invalid" | "rate_limited"
+        self.reason = reason  # "invalid" | "locked"
         self.retry_minutes = retry_minutes
+        self.kind = kind
 
+    def as_error(self) -> RateLimited:
+        """The refusal of a lock as an HTTP answer: 429 with Retry-After."""
+        seconds = str(self.retry_minutes * 60)
+        return RateLimited(self.message, headers={"Retry-After": seconds})
 
-def _recent_failures(*, session: Session, settings: Settings, column, value: str) -> int:
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    stmt = select(func.count()).select_from(LoginAttempt).where(column == value)
-    return session.exec(stmt.where(LoginAttempt.at >= since)).one()
+    @property
+    def message(self) -> str:
+        """What happened and what to do, in the person's language."""
+        if self.reason != "locked":
+            return _("Wrong username or password.")
+        wait = ngettext("%(num)d minute", "%(num)d minutes", self.retry_minutes)
+        if self.kind == LockKind.device:
+            return _(
+                "Too many failed sign-ins to this account from this device. Try again in "
+                "%(wait)s, or ask an administrator to lift the lock.",
+                wait=wait,
+            )
+        return _(
+            "Too many failed sign-ins to this account from devices it has not been used on. "
+            "Try again in %(wait)s, sign in from a device you used before, or ask an "
+            "administrator to lift the lock.",
+            wait=wait,
+        )
 
 
 def authenticate(
-    *, session: Session, settings: Settings, username: str, password: str, ip: str
+    *,
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    ip: str,
+    cookies: Mapping[str, str] | None = None,
+    device: str = "",
 ) -> User:
-    """Check credentials; failures are recorded and limited per account and per address."""
+    """Check credentials under the login limits. A valid device cookie among `cookies` makes
+    this a trusted device (else `device` names one, e.g. a signed-in session; "" is an unknown
+    device, as every API client is). Failures are recorded in this transaction: the caller
+    commits even when it answers with the refusal."""
+    now = utcnow()
     username = username.strip().lower()
-    per_account = _recent_failures(
-        session=session, settings=settings, column=LoginAttempt.username, value=username
-    )
-    per_address = _recent_failures(
-        session=session, settings=settings, column=LoginAttempt.ip, value=ip
-    )
-    if (
-        per_account >= settings.login_max_failures_per_account
-        or per_address >= settings.login_max_failures_per_address
-    ):
-        raise LoginRefused("rate_limited", settings.login_window_minutes)
-    user = session.exec(select(User).where(User.username == username)).first()
+    limits.prune(session=session, settings=settings, now=now)
+    # A name that had to be cut or cleaned to be stored is nobody's (never "a\0dmin" -> admin).
+    user = None
+    if bounded(username, limits.USERNAME_MAX) == username:
+        user = session.exec(select(User).where(User.username == username)).first()
+    if cookies and user is not None:
+        secret = settings.secret_key
+        device = limits.trusted_device(cookies, username, secret, user.password_hash)
+    attempt = limits.make_attempt(username, ip, device)
+    lock = limits.active_lock(session=session, attempt=attempt, now=now)
+    if lock is not None:
+        raise LoginRefused("locked", limits.minutes_left(lock, now), lock.kind)
     if user is None:
         burn_time(password, settings=settings)
         ok = False
     else:
         ok = verify_password(user.password_hash, password, settings=settings) and user.active
     if not ok:
-        session.add(LoginAttempt(username=username, ip=ip))
+        limits.record_failure(session=session, settings=settings, attempt=attempt, now=now)
         raise LoginRefused("invalid")
-    session.exec(delete(LoginAttempt).where(LoginAttempt.username == username))
+    limits.record_success(session=session, attempt=attempt)
     return user
+
+
+def change_password(
+    *,
+    session: Session,
+    settings: Settings,
+    user: CurrentUser,
+    current: str,
+    new: str,
+    ip: str,
+) -> None:
+    """A user's own new password; the current one is checked under the login limits. Every
+    other session and token of the user ends; the one making the change stays."""
+    errors: dict[str, str] = {}
+    if len(new) < MIN_PASSWORD:
+        errors["new_password"] = _("A password needs at least %(n)s characters.", n=MIN_PASSWORD)
+    elif len(new) > MAX_PASSWORD:
+        errors["new_password"] = _("A password may have at most %(n)s characters.", n=MAX_PASSWORD)
+    try:
+        account = authenticate(
+            session=session,
+            settings=settings,
+            username=user.username,
+            password=current[:MAX_PASSWORD],
+            ip=ip,
+            # The signed-in session (or token) is a known device with its own allowance: a
+            # stranger's guesses at the account never stop its owner changing the password.
+            device=f"session-{user.session_id}" if user.session_id else f"token-{user.token_id}",
+        )
+    except LoginRefused as refused:
+        if refused.reason == "locked":
+            raise
+        errors["current_password"] = _("The current password is wrong.")
+    if errors:
+        raise Invalid(_("Some fields need attention."), fields=errors)
+    account.password_hash = hash_password(new, settings=settings)
+    session.add(account)
+    revoke_all_sessions(
+        session=session,
+        user_id=account.id,
+        keep_session_id=user.session_id,
+        keep_token_id=user.token_id,
+    )
+    session.flush()
 
 
 # --- browser sessions ----------------------------------------------------------------------
@@ -133,7 +225,10 @@ def create_session(*, session: Session, user: User, ip: str, user_agent: str) ->
     raw = secrets.token_urlsafe(32)
     session.add(
         AuthSession(
-            token_hash=token_digest(raw), user_id=user.id, ip=ip, user_agent=user_agent[:300]
+            token_hash=token_digest(raw),
+            user_id=user.id,
+            ip=bounded(ip, limits.ADDRESS_MAX),
+            user_agent=bounded(user_agent, 300),
         )
     )
     session.flush()
@@ -153,7 +248,14 @@ def resolve_session(
         return None
     auth, user = row
     idle = timedelta(hours=settings.session_idle_hours)
-    if auth.revoked_at is not None or not user.active or auth.last_seen_at + idle < utcnow():
+    lifetime = timedelta(days=settings.session_max_days)
+    now = utcnow()
+    if (
+        auth.revoked_at is not None
+        or not user.active
+        or auth.last_seen_at + idle < now
+        or auth.created_at + lifetime < now
+    ):
         return None
     return auth, user
 
@@ -193,9 +295,13 @@ def revoke_session(*, session: Session, user_id: int, session_id: int) -> bool:
 
 
 def revoke_all_sessions(
-    *, session: Session, user_id: int, keep_session_id: int | None = None
+    *,
+    session: Session,
+    user_id: int,
+    keep_session_id: int | None = None,
+    keep_token_id: int | None = None,
 ) -> None:
-    """End every session and token of a user (but the one they are using, when given)."""
+    """End every session and token of a user (but the ones they are using, when given)."""
     session.exec(
         update(AuthSession)
         .where(
@@ -207,7 +313,11 @@ def revoke_all_sessions(
     )
     session.exec(
         update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.user_id == user_id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.id != (keep_token_id or 0),
+        )
         .values(revoked_at=utcnow())
     )
 
@@ -215,15 +325,28 @@ def revoke_all_sessions(
 # --- API tokens ----------------------------------------------------------------------------
 
 
-def create_api_token(*, session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(
+    *, session: Session, settings: Settings, user: User, name: str
+) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(token_hash=token_digest(raw), user_id=user.id, name=name[:100])
+    token = ApiToken(
+        token_hash=token_digest(raw),
+        user_id=user.id,
+        name=bounded(name, 100),
+        expires_at=utcnow() + timedelta(days=settings.api_token_days),
+    )
     session.add(token)
     session.flush()
     return token, raw
 
 
+class TokenExpired(Exception):
+    """A real token past its expiry: the client is told so, not just "invalid"."""
+
+
 def resolve_api_token(*, session: Session, raw: str) -> tuple[ApiToken, User] | None:
+    """The live token and its active user, None for an unknown or revoked one; raises
+    TokenExpired for an expired one."""
     row = session.exec(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -234,6 +357,8 @@ def resolve_api_token(*, session: Session, raw: str) -> tuple[ApiToken, User] | 
     token, user = row
     if token.revoked_at is not None or not user.active:
         return None
+    if token.expires_at <= utcnow():
+        raise TokenExpired()
     return token, user
 
 

@@ -7,6 +7,7 @@ from litestar.params import FromPath, FromQuery
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
+from inspect_app.bounds import OptionalVersion
 from inspect_app.checklists import service
 from inspect_app.deps import DbSession
 from inspect_app.inspections.schemas import TemplateItemOut, TemplateOut, TemplateSummaryOut
@@ -42,7 +43,7 @@ class TemplatesApiController(Controller):
 
     @get("/{code:str}", responses=ERRORS, sync_to_thread=True)
     def get_template(
-        self, db: DbSession, code: FromPath[str], version: FromQuery[int | None] = None
+        self, db: DbSession, code: FromPath[str], version: FromQuery[OptionalVersion] = None
     ) -> TemplateOut:
         """The current published version with its items (or an older published `version`)."""
         return template_out(service.published(session=db, code=code, version=version))

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
+from inspect_app.bounds import parse_whole
 from inspect_app.checklists.defaults import DEFAULT_TEMPLATES
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -173,12 +174,11 @@ def clean_item(data: dict, *, taken_codes: set[str]) -> tuple[dict, dict[str, st
         errors["severity"] = _("Choose low, medium or high.")
     else:
         values["severity"] = Severity(severity)
-    try:
-        values["period_days"] = int(str(data.get("period_days") or "7"))
-        if not 0 <= values["period_days"] <= 365:
-            raise ValueError
-    except ValueError:
+    period_days = parse_whole(str(data.get("period_days") or "7"), high=365)
+    if period_days is None:
         errors["period_days"] = _("A whole number of days from 0 to 365.")
+    else:
+        values["period_days"] = period_days
     values["photo_required"] = str(data.get("photo_required", "")).lower() in (
         "1",
         "true",

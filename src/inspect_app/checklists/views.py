@@ -12,6 +12,7 @@ from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
 from inspect_app.auth.guards import admin_only
+from inspect_app.bounds import Id
 from inspect_app.checklists import service
 from inspect_app.deps import DbSession
 from inspect_app.errors import Invalid
@@ -73,7 +74,7 @@ class ChecklistsAdminController(Controller):
         request: Request,
         db: DbSession,
         code: FromPath[str],
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         return self._save(request, db, code, data, item_id)
@@ -100,7 +101,7 @@ class ChecklistsAdminController(Controller):
         request: Request,
         db: DbSession,
         code: FromPath[str],
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
         step = -1 if data.get("direction") == "up" else 1
@@ -113,7 +114,7 @@ class ChecklistsAdminController(Controller):
         request: Request,
         db: DbSession,
         code: FromPath[str],
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
         service.set_retired(

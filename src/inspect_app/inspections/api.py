@@ -12,6 +12,7 @@ from sqlmodel import Session
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.auth.service import CurrentUser
+from inspect_app.bounds import Id
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
@@ -102,6 +103,7 @@ class InspectionsApiController(Controller):
                     uuid=uuid,
                     data=data,
                     time_zone=settings.time_zone,
+                    horizon_days=settings.deadline_horizon_days,
                 )
                 break
             except IntegrityError:
@@ -125,7 +127,7 @@ class InspectionsApiController(Controller):
 
     @get("/sites/{site_id:int}/inspections", responses=ERRORS, sync_to_thread=True)
     def site_inspections(
-        self, request: Request, db: DbSession, site_id: FromPath[int]
+        self, request: Request, db: DbSession, site_id: FromPath[Id]
     ) -> list[InspectionOut]:
         """A site's inspections, newest first."""
         return [

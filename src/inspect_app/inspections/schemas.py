@@ -6,20 +6,21 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from inspect_app.models import InspectionStatus, Result
+from inspect_app.bounds import Id, Version, column_length
+from inspect_app.models import Answer, ChecklistTemplate, InspectionStatus, Result
 
 
 class AnswerIn(BaseModel):
-    item_code: str = Field(max_length=40)
+    item_code: str = Field(max_length=column_length(Answer, "item_code"))
     result: Result
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=column_length(Answer, "note"))
     deadline: date | None = None
 
 
 class InspectionIn(BaseModel):
-    site_id: int
-    template_code: str = Field(max_length=40)
-    template_version: int = Field(ge=1)
+    site_id: Id
+    template_code: str = Field(max_length=column_length(ChecklistTemplate, "code"))
+    template_version: Version
     started_at: datetime
     answers: list[AnswerIn] = Field(default_factory=list, max_length=500)
     submit: bool = False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
+from inspect_app.bounds import column_length
 from inspect_app.checklists import service as checklists
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -29,8 +30,13 @@ from inspect_app.models import (
     utcnow,
 )
 from inspect_app.rectifications.service import record_creation
+from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
-from inspect_app.timezone import today_in
+from inspect_app.timezone import add_days, check_client_time, deadline_window, today_in
+
+HORIZON_DAYS = Settings.deadline_horizon_days  # callers pass the configured one
+
+NOTE_MAX = column_length(Answer, "note")
 
 
 def get_inspection(*, session: Session, user: CurrentUser, uuid: str) -> Inspection:
@@ -77,7 +83,7 @@ def start_inspection(
         site_id=site.id,
         version_id=view.version.id,
         inspector_id=user.id,
-        started_at=started_at or utcnow(),
+        started_at=check_client_time(started_at, "started_at") if started_at else utcnow(),
     )
     session.add(inspection)
     session.flush()
@@ -112,8 +118,17 @@ def _items_by_code(session: Session, inspection: Inspection) -> dict[str, Templa
     }
 
 
-def default_deadline(item: TemplateItem, *, time_zone: str) -> date:
-    return today_in(time_zone) + timedelta(days=item.period_days)
+def default_deadline(
+    item: TemplateItem, *, time_zone: str, horizon_days: int = HORIZON_DAYS
+) -> date:
+    """The item's rectification period from today, within the deadline window."""
+    today = today_in(time_zone)
+    return deadline_window(today, horizon_days).clamp(add_days(today, item.period_days))
+
+
+class DeadlineRefused(Invalid):
+    """The answer was saved (result, note) but not the deadline sent with it: the caller
+    commits what was saved, then shows the message at the deadline field."""
 
 
 def save_answer(
@@ -126,8 +141,10 @@ def save_answer(
     note: str = "",
     deadline: str | date | None = None,
     time_zone: str,
+    horizon_days: int = HORIZON_DAYS,
 ) -> Answer:
-    """Store one answer as it is given; a failed item gets its deadline prefilled."""
+    """Store one answer as it is given; a failed item gets its deadline prefilled. A deadline
+    outside the window (or not a date) is refused alone: DeadlineRefused once the rest is saved."""
     require_editable(inspection, user)
     item = _items_by_code(session, inspection).get(item_code)
     if item is None:
@@ -136,24 +153,38 @@ def save_answer(
         raise Invalid(
             _("Answer pass, fail or not applicable."), fields={item_code: _("Choose an answer.")}
         )
-    parsed = parse_deadline(deadline, item_code)
-    if len(note) > 2000:
+    if len(note) > NOTE_MAX:
         raise Invalid(
-            _("The note is too long."), fields={item_code: _("At most %(n)s characters.", n=2000)}
+            _("The note is too long."),
+            fields={item_code: _("At most %(n)s characters.", n=NOTE_MAX)},
         )
+    parsed, refused = None, None
+    if result == Result.failed:  # only a failed item keeps a deadline
+        try:
+            parsed = parse_deadline(deadline, item_code)
+            if parsed is not None:
+                deadline_window(today_in(time_zone), horizon_days).check(parsed, item_code)
+        except Invalid as exc:
+            parsed, refused = None, exc
     answer = session.exec(
         select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_code == item_code)
     ).first() or Answer(inspection_id=inspection.id, item_code=item_code, result=Result(result))
     answer.result = Result(result)
     answer.note = note.strip()
     if answer.result == Result.failed:
-        answer.deadline = parsed or answer.deadline or default_deadline(item, time_zone=time_zone)
+        answer.deadline = (
+            parsed
+            or answer.deadline
+            or default_deadline(item, time_zone=time_zone, horizon_days=horizon_days)
+        )
     else:
         answer.deadline = None
     answer.updated_at = utcnow()
     inspection.updated_at = answer.updated_at
     session.add_all([answer, inspection])
     session.flush()
+    if refused is not None:
+        raise DeadlineRefused(refused.message, fields=refused.fields)
     return answer
 
 
@@ -186,11 +217,13 @@ def photos_by_code(*, session: Session, inspection: Inspection) -> dict[str, lis
     return out
 
 
-def submit_problems(*, session: Session, inspection: Inspection, time_zone: str) -> dict[str, str]:
+def submit_problems(
+    *, session: Session, inspection: Inspection, time_zone: str, horizon_days: int = HORIZON_DAYS
+) -> dict[str, str]:
     """What stops this inspection from being submitted, by item code."""
     answers = answers_by_code(session=session, inspection=inspection)
     photos = photos_by_code(session=session, inspection=inspection)
-    today = today_in(time_zone)
+    window = deadline_window(today_in(time_zone), horizon_days)
     problems: dict[str, str] = {}
     for code, item in _items_by_code(session, inspection).items():
         answer = answers.get(code)
@@ -199,19 +232,26 @@ def submit_problems(*, session: Session, inspection: Inspection, time_zone: str)
         elif answer.result == Result.failed:
             if answer.deadline is None:
                 problems[code] = _("A failed item needs a deadline.")
-            elif answer.deadline < today:
-                problems[code] = _("The deadline is in the past.")
+            elif answer.deadline not in window:
+                problems[code] = window.message()
             elif item.photo_required and not photos.get(code):
                 problems[code] = _("A failed item needs at least one photo.")
     return problems
 
 
 def submit(
-    *, session: Session, user: CurrentUser, inspection: Inspection, time_zone: str
+    *,
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    time_zone: str,
+    horizon_days: int = HORIZON_DAYS,
 ) -> Inspection:
     """Check every item, then seal the inspection and open one rectification item per failure."""
     require_editable(inspection, user)
-    problems = submit_problems(session=session, inspection=inspection, time_zone=time_zone)
+    problems = submit_problems(
+        session=session, inspection=inspection, time_zone=time_zone, horizon_days=horizon_days
+    )
     if problems:
         raise Invalid(_("Some items need attention before you can submit."), fields=problems)
     items = _items_by_code(session, inspection)

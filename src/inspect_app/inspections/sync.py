@@ -14,8 +14,16 @@ from inspect_app.models import Inspection, InspectionStatus, TemplateVersion
 
 
 def put_inspection(
-    *, session: Session, user: CurrentUser, uuid: str, data: InspectionIn, time_zone: str
+    *,
+    session: Session,
+    user: CurrentUser,
+    uuid: str,
+    data: InspectionIn,
+    time_zone: str,
+    horizon_days: int = service.HORIZON_DAYS,
 ) -> Inspection:
+    """Create or update the draft, then submit it if asked. A refused deadline does not lose
+    the rest: every answer is saved, and the refusals come back together (nothing submitted)."""
     exists = session.exec(select(Inspection.id).where(Inspection.uuid == uuid)).first()
     if exists is None:
         inspection = service.start_inspection(
@@ -43,20 +51,34 @@ def put_inspection(
             longitude=data.longitude,
             accuracy_m=data.accuracy_m,
         )
+    refused: dict[str, str] = {}
     for answer in data.answers:
-        service.save_answer(
-            session=session,
-            user=user,
-            inspection=inspection,
-            item_code=answer.item_code,
-            result=answer.result.value,
-            note=answer.note,
-            deadline=answer.deadline,
-            time_zone=time_zone,
-        )
+        try:
+            service.save_answer(
+                session=session,
+                user=user,
+                inspection=inspection,
+                item_code=answer.item_code,
+                result=answer.result.value,
+                note=answer.note,
+                deadline=answer.deadline,
+                time_zone=time_zone,
+                horizon_days=horizon_days,
+            )
+        except service.DeadlineRefused as exc:
+            refused.update(exc.fields)
+    if refused:
+        session.commit()  # keep every answer; only the deadlines named are refused
+        raise Invalid(_("Some deadlines are outside the allowed range."), fields=refused)
     if data.submit:
         try:
-            service.submit(session=session, user=user, inspection=inspection, time_zone=time_zone)
+            service.submit(
+                session=session,
+                user=user,
+                inspection=inspection,
+                time_zone=time_zone,
+                horizon_days=horizon_days,
+            )
         except Invalid:
             session.commit()  # keep the answers given so far; only the submit is refused
             raise

@@ -17,7 +17,7 @@ from inspect_app.inspections import service
 from inspect_app.inspections.api import check_uuid
 from inspect_app.models import InspectionStatus, Role
 from inspect_app.photos import service as photos
-from inspect_app.timezone import today_in
+from inspect_app.timezone import deadline_window, today_in
 from inspect_app.web import form_site_id, is_htmx, render
 
 
@@ -26,6 +26,18 @@ def _float(value: str | None) -> float | None:
         return float(value) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+def _deadline_context(settings) -> dict:
+    """The deadline window's ends, for the date field's min and max."""
+    window = deadline_window(today_in(settings.time_zone), settings.deadline_horizon_days)
+    return {"today": window.first.isoformat(), "latest": window.last.isoformat()}
+
+
+def _default(item, settings):
+    return service.default_deadline(
+        item, time_zone=settings.time_zone, horizon_days=settings.deadline_horizon_days
+    )
 
 
 class InspectionsController(Controller):
@@ -42,12 +54,9 @@ class InspectionsController(Controller):
             "inspections/walkthrough.html",
             s=summary,
             errors=errors or {},
-            today=today_in(settings.time_zone).isoformat(),
             status_code=status,
-            defaults={
-                i.code: service.default_deadline(i, time_zone=settings.time_zone)
-                for i in summary.view.items
-            },
+            defaults={i.code: _default(i, settings) for i in summary.view.items},
+            **_deadline_context(settings),
         )
 
     def _item(self, request, db, settings, inspection, item_code, *, error: str = "") -> Template:
@@ -62,9 +71,9 @@ class InspectionsController(Controller):
             item=item,
             errors={item.code: error} if error else {},
             number=summary.view.items.index(item) + 1,
-            today=today_in(settings.time_zone).isoformat(),
-            default_deadline=service.default_deadline(item, time_zone=settings.time_zone),
+            default_deadline=_default(item, settings),
             oob_progress=True,
+            **_deadline_context(settings),
         )
 
     @post("/new", sync_to_thread=True)
@@ -117,7 +126,8 @@ class InspectionsController(Controller):
         item_code: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        """Save one answer; htmx gets the item back, a plain form post returns to the page."""
+        """Save one answer; htmx gets the item back, a plain form post returns to the page.
+        A refused deadline keeps the rest of the answer (the note) and says why at the field."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         result = data.get("result") or data.get("current_result") or ""
         try:
@@ -130,9 +140,13 @@ class InspectionsController(Controller):
                 note=data.get("note", ""),
                 deadline=data.get("deadline") or None,
                 time_zone=settings.time_zone,
+                horizon_days=settings.deadline_horizon_days,
             )
         except Invalid as exc:
-            db.rollback()
+            if isinstance(exc, service.DeadlineRefused):
+                db.commit()
+            else:
+                db.rollback()
             if is_htmx(request):
                 response = self._item(
                     request,
@@ -144,6 +158,10 @@ class InspectionsController(Controller):
                 )
                 response.status_code = 422
                 return response
+            if isinstance(exc, service.DeadlineRefused):
+                return self._walkthrough(
+                    request, db, settings, inspection, errors=exc.fields, status=422
+                )
             raise
         if not is_htmx(request):
             return Redirect(f"/inspections/{inspection.uuid}#item-{item_code}", status_code=303)
@@ -194,7 +212,11 @@ class InspectionsController(Controller):
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         try:
             service.submit(
-                session=db, user=request.user, inspection=inspection, time_zone=settings.time_zone
+                session=db,
+                user=request.user,
+                inspection=inspection,
+                time_zone=settings.time_zone,
+                horizon_days=settings.deadline_horizon_days,
             )
         except Invalid as exc:
             db.rollback()

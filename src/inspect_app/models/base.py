@@ -14,10 +14,20 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """Timestamps come back timezone-aware (UTC) on every engine; SQLite alone drops the zone."""
+    """Timestamps are stored as UTC and come back timezone-aware (UTC) on every engine.
+
+    SQLite keeps no zone: an aware value is turned into UTC before it is stored (else
+    `10:00+08:00` would be kept as 10:00, eight hours off); a naive value is taken as UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or not isinstance(value, datetime):
+            return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

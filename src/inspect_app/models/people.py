@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
@@ -117,7 +118,8 @@ class AuthSession(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token for API clients, stored hashed; listed and revoked by its owner."""
+    """A bearer token for API clients, stored hashed; listed and revoked by its owner, and
+    refused after `expires_at` (API_TOKEN_DAYS after creation)."""
 
     __tablename__ = "api_token"
 
@@ -128,13 +130,38 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed logins, counted per account and per address across all app processes."""
+    """A failed login, counted across all app processes: per device cookie when the device
+    signed in to the account before (`device` holds its nonce), else per account and per
+    (address, account). Rows older than LOGIN_MEMORY_HOURS are pruned."""
 
     __tablename__ = "login_attempt"
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=80, index=True)
     ip: str = Field(max_length=64, index=True)
+    device: str = Field(default="", max_length=32, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class LockKind(StrEnum):
+    account = "account"  # every unknown device, for one account
+    address = "address"  # unknown devices at one address, for one account
+    device = "device"  # one device cookie, for one account
+
+
+class LoginLock(SQLModel, table=True):
+    """A current refusal of sign-ins, derived from failures; listed and lifted by admins."""
+
+    __tablename__ = "login_lock"
+    __table_args__ = (UniqueConstraint("kind", "username", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: LockKind = Field(sa_type=EnumString(LockKind))
+    username: str = Field(max_length=80, index=True)
+    key: str = Field(default="", max_length=64)  # the address or device nonce; "" for account
+    failures: int = 0
+    locked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime = Field(sa_type=UTCDateTime, index=True)

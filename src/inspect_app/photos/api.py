@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
+from inspect_app.bounds import Id
 from inspect_app.db import Database
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Forbidden, Invalid, NotFound
@@ -26,6 +27,7 @@ from inspect_app.inspections.schemas import PhotoOut
 from inspect_app.models import Photo
 from inspect_app.photos import service
 from inspect_app.photos.pipeline import process_photo
+from inspect_app.photos.pool import photo_pool
 from inspect_app.photos.storage import photo_keys
 from inspect_app.photos.upload import receive_upload
 from inspect_app.rectifications import service as rectifications
@@ -76,7 +78,7 @@ class PhotosApiController(Controller):
         request: Request,
         settings: AppSettings,
         state: State,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         photo_uuid: FromPath[str],
     ) -> PhotoOut:
         """A photo of a fix (owner) or an 'after' photo (inspector): multipart `file`. Attach it
@@ -128,7 +130,7 @@ class PhotosApiController(Controller):
             content_disposition_type="inline",
             filename=f"{photo.uuid}-{size}.{'jpg' if size != 'original' else 'bin'}",
             headers={
-                "Cache-Control": "private, max-age=31536000, immutable",
+                "Cache-Control": "private, no-cache",  # revalidated (304): none outlives sign-out
                 "ETag": f'"{photo.sha256[:32]}-{size}"',
             },
         )
@@ -189,17 +191,21 @@ def _answer(request: Request, session: Session, photo: Photo) -> PhotoOut:
 
 
 async def _store(request, settings, state, photo_uuid, slot, check, received) -> PhotoOut:
-    """Process and write the files (no transaction open), then record them in one transaction
-    that checks again: the item may have closed meanwhile, or an overlapping copy of this
-    request (a phone that gave up waiting and sent it again) may have recorded the photo."""
-    processed = await anyio.to_thread.run_sync(
-        lambda: process_photo(
+    """Process (in the bounded photo pool, within its time budget) and write the files (no
+    transaction open), then record them in one transaction that checks again: the item may
+    have closed meanwhile, or an overlapping copy of this request (a phone that gave up
+    waiting and sent it again) may have recorded the photo."""
+    processed = await photo_pool(settings.photo_workers).run(
+        lambda deadline: process_photo(
             received.file_path,
             sha256=received.sha256,
             byte_size=received.byte_size,
             max_pixels=settings.photo_max_pixels,
             time_zone=settings.time_zone,
-        )
+            deadline=deadline,
+        ),
+        wait=settings.photo_queue_seconds,
+        budget=settings.photo_budget_seconds,
     )
     written = await anyio.to_thread.run_sync(
         lambda: service.save_files(

@@ -6,31 +6,36 @@ returns a `ProcessedPhoto` or raises a `PhotoRejected` subclass whose message a 
 Order of work (cheapest refusal first):
 1. sniff the magic bytes: only JPEG, PNG, WebP and HEIC/HEIF get as far as Pillow;
 2. for JPEG, walk the marker structure (no decoding) and refuse corrupt entropy-coded data
-   that libjpeg would silently patch with grey blocks (bad markers, missing restart intervals);
+   that libjpeg would silently patch with grey blocks (bad markers, missing restart intervals)
+   and more segments, scans or junk than any photo has; for PNG, count the chunks. Both walks
+   are linear in the file (no regex that backtracks, no Python loop per byte);
 3. open lazily with Pillow restricted to that one format and refuse by pixel count from the
    header, before a single pixel is decoded;
 4. decode once, JPEG at 1/2, 1/4 or 1/8 scale (`Image.draft`) when the display size allows,
    then reduce-then-resize to the display size; the thumbnail is made from the display image;
 5. orientation, colour (embedded ICC profile -> sRGB, alpha onto white) are fixed on the small
    image; the derivatives are saved without EXIF, GPS, XMP, ICC or comments.
+A `Deadline` is checked between the stages (photos/pool.py runs this in a bounded thread pool).
 """
 
 from __future__ import annotations
 
 import io
 import math
-import re
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageCms, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from inspect_app.errors import AppError
 from inspect_app.i18n import gettext as _
+from inspect_app.photos import structure
+from inspect_app.photos.metadata import read_metadata
 
 # Only the primary image is used: skip HEIF thumbnails, depth maps and auxiliary images.
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
@@ -80,6 +85,40 @@ class TooManyPixels(PhotoRejected):
 class BrokenPhoto(PhotoRejected):
     status_code, code = 422, "photo_unreadable"
     detail = ""  # what exactly is wrong, for logs (the message stays general)
+
+
+class PhotoTooSlow(PhotoRejected):
+    status_code, code = 422, "photo_too_slow"
+
+
+def too_slow(seconds: float) -> PhotoTooSlow:
+    return PhotoTooSlow(
+        _(
+            "This photo took too long to process (over %(seconds)s seconds). "
+            "Please take or choose it again; a smaller photo is quicker.",
+            seconds=f"{seconds:g}",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A time budget for one photo, checked between the stages of the work: a thread cannot be
+    stopped inside one, so each stage is bounded by itself (caps on bytes, structure, pixels)."""
+
+    seconds: float
+    ends: float  # on time.monotonic()
+
+    @classmethod
+    def start(cls, seconds: float) -> Deadline:
+        return cls(seconds, time.monotonic() + seconds)
+
+    def check(self) -> None:
+        if time.monotonic() > self.ends:
+            raise too_slow(self.seconds)
+
+
+NO_DEADLINE = Deadline(math.inf, math.inf)
 
 
 @dataclass(frozen=True)
@@ -162,15 +201,7 @@ def _heif_content_type(head: bytes) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# JPEG structure: refuse what libjpeg would "repair" with grey blocks and a warning nobody sees.
-
-# In entropy-coded data 0xFF is followed by 0x00 (stuffing), more 0xFF (fill) or a marker.
-_MARKER_IN_SCAN = re.compile(rb"\xff\xff*([^\x00\xff])")
-_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_LOSSLESS_OR_HIERARCHICAL = {0xC3, 0xC5, 0xC6, 0xC7, 0xCB, 0xCD, 0xCE, 0xCF}
-# Markers that may legitimately end a scan: tables, another scan, APPn/COM, DNL, EOI, SOFs.
-_AFTER_SCAN = {0xC4, 0xCC, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF, 0xFE}
-_AFTER_SCAN |= set(range(0xE0, 0xF0)) | _SOF_MARKERS
+# Structure (photos/structure.py) and metadata (photos/metadata.py)
 
 
 def _broken(detail: str = "") -> BrokenPhoto:
@@ -181,206 +212,16 @@ def _broken(detail: str = "") -> BrokenPhoto:
 
 
 def check_jpeg_structure(data: bytes) -> None:
-    """Walk the markers of the primary JPEG image without decoding it; raise BrokenPhoto if the
-    entropy-coded data is visibly corrupt (an invalid marker inside a scan, restart markers out of
-    sequence or too few of them for the image size). Data after the end-of-image marker (MPF
-    frames, trailers) is ignored. A file cut short is left for the decoder, which refuses it."""
-    n = len(data)
-    pos = 2
-    frame: tuple[int, int, dict[int, tuple[int, int]], int] | None = None  # X, Y, comps, SOF
-    restart_interval = 0
-    while pos < n:
-        if data[pos] != 0xFF:  # libjpeg skips stray bytes between segments with a warning
-            nxt = data.find(b"\xff", pos)
-            if nxt < 0:
-                return
-            pos = nxt
-        while pos < n and data[pos] == 0xFF:
-            pos += 1
-        if pos >= n:
-            return
-        marker = data[pos]
-        pos += 1
-        if marker == 0xD9:  # EOI
-            return
-        if marker == 0xD8:
-            raise _broken("second SOI")
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # parameterless
-            continue
-        if pos + 2 > n:
-            return
-        length = int.from_bytes(data[pos : pos + 2], "big")
-        if length < 2:
-            raise _broken(f"segment 0x{marker:02X} with length {length}")
-        segment = data[pos + 2 : pos + length]
-        pos += length
-        if marker in _SOF_MARKERS:
-            frame = _parse_sof(segment, marker)
-        elif marker == 0xDD and len(segment) >= 2:
-            restart_interval = int.from_bytes(segment[:2], "big")
-        elif marker == 0xDA:
-            pos = _check_scan(data, pos, segment, frame, restart_interval)
+    """structure.check_jpeg, refusing with BrokenPhoto."""
+    _check_structure("JPEG", data)
 
 
-def _parse_sof(segment: bytes, marker: int) -> tuple[int, int, dict[int, tuple[int, int]], int]:
-    if len(segment) < 6:
-        raise _broken("short SOF")
-    height = int.from_bytes(segment[1:3], "big")
-    width = int.from_bytes(segment[3:5], "big")
-    count = segment[5]
-    if width == 0 or count == 0 or len(segment) < 6 + 3 * count:
-        raise _broken("bad SOF")
-    comps = {}
-    for i in range(count):
-        cid, sampling = segment[6 + 3 * i], segment[7 + 3 * i]
-        h, v = sampling >> 4, sampling & 0x0F
-        if not (1 <= h <= 4 and 1 <= v <= 4):
-            raise _broken("bad sampling factors")
-        comps[cid] = (h, v)
-    return width, height, comps, marker
-
-
-def _mcus_in_scan(frame, scan_ids: list[int]) -> int | None:
-    """How many MCUs a scan holds (ITU T.81 A.2), or None when we cannot tell."""
-    if frame is None:
-        return None
-    width, height, comps, marker = frame
-    if height == 0 or marker in _LOSSLESS_OR_HIERARCHICAL or not scan_ids:
-        return None  # height defined later by DNL, or a coding mode we do not check
-    if any(cid not in comps for cid in scan_ids):
-        raise _broken("scan names an unknown component")
-    hmax = max(h for h, _v in comps.values())
-    vmax = max(v for _h, v in comps.values())
-    if len(scan_ids) == 1:  # non-interleaved: one block per MCU
-        h, v = comps[scan_ids[0]]
-        cols = math.ceil(math.ceil(width * h / hmax) / 8)
-        rows = math.ceil(math.ceil(height * v / vmax) / 8)
-        return cols * rows
-    return math.ceil(width / (8 * hmax)) * math.ceil(height / (8 * vmax))
-
-
-def _check_scan(data: bytes, pos: int, header: bytes, frame, restart_interval: int) -> int:
-    """Skip one scan's entropy-coded data starting at pos; return the position of the marker
-    that ends it. Raises BrokenPhoto on corruption."""
-    if not header:
-        raise _broken("empty SOS")
-    count = header[0]
-    scan_ids = [header[1 + 2 * i] for i in range(count) if 1 + 2 * i < len(header)]
-    restarts = 0
-    for match in _MARKER_IN_SCAN.finditer(data, pos):
-        marker = match.group(1)[0]
-        if 0xD0 <= marker <= 0xD7:
-            if marker != 0xD0 + restarts % 8:
-                raise _broken(f"RST{marker - 0xD0} out of sequence")
-            restarts += 1
-            continue
-        if marker not in _AFTER_SCAN:
-            raise _broken(f"marker 0x{marker:02X} inside image data")
-        if restart_interval:
-            mcus = _mcus_in_scan(frame, scan_ids)
-            if mcus is not None:
-                expected = math.ceil(mcus / restart_interval) - 1
-                # libjpeg tolerates one stray RST at the very end; fewer means lost data.
-                if not expected <= restarts <= expected + 1:
-                    raise _broken(f"{restarts} restart markers, expected {expected}")
-        return match.start()
-    return len(data)  # cut short: the decoder will say "truncated"
-
-
-# --------------------------------------------------------------------------------------------
-# Metadata
-
-
-_DATE_RE = re.compile(r"^\s*(\d{4})[:\-](\d\d)[:\-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
-_OFFSET_RE = re.compile(r"^\s*([+-])(\d\d):?(\d\d)\s*$")
-# (datetime tag, sub-second tag, offset tag, which IFD) in order of preference.
-_TIME_TAGS = (
-    ("DateTimeOriginal", 0x9003, 0x9291, 0x9011, "exif"),
-    ("DateTimeDigitized", 0x9004, 0x9292, 0x9012, "exif"),
-    ("DateTime", 0x0132, 0x9290, 0x9010, "ifd0"),
-)
-
-
-def _text(value) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    return str(value).strip("\x00 \t\r\n") if value is not None else ""
-
-
-def _parse_exif_time(value, subsec, offset, tz: ZoneInfo) -> datetime | None:
-    match = _DATE_RE.match(_text(value))
-    if not match:
-        return None
-    try:
-        local = datetime(*(int(g) for g in match.groups()))
-    except ValueError:  # 0000:00:00 00:00:00 and friends
-        return None
-    if local.year < 1970:
-        return None
-    digits = re.sub(r"\D", "", _text(subsec))[:6]
-    if digits:
-        local = local.replace(microsecond=int(digits.ljust(6, "0")))
-    off = _OFFSET_RE.match(_text(offset))
-    if off:
-        sign, hours, minutes = off.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes))
-        if delta <= timedelta(hours=14):
-            aware = local.replace(tzinfo=timezone(-delta if sign == "-" else delta))
-            return aware.astimezone(UTC)
-    return local.replace(tzinfo=tz).astimezone(UTC)
-
-
-def _gps_coordinate(value, ref, negative: str, limit: float) -> float | None:
-    try:
-        parts = [float(v) for v in (value if isinstance(value, tuple | list) else (value,))]
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    if not parts or len(parts) > 3 or not all(math.isfinite(p) and p >= 0 for p in parts):
-        return None
-    degrees = sum(p / 60**i for i, p in enumerate(parts))
-    if degrees > limit:
-        return None
-    if _text(ref).upper().startswith(negative):
-        degrees = -degrees
-    return round(degrees, 7)
-
-
-def read_metadata(
-    im: Image.Image, tz: ZoneInfo
-) -> tuple[datetime | None, str | None, float | None, float | None, int]:
-    """(taken_at UTC, its source tag, latitude, longitude, orientation). Never raises: a photo
-    with unreadable metadata is still a photo."""
-    try:
-        exif = im.getexif()
-    except Exception:  # malformed EXIF must not reject the photo
-        return None, None, None, None, 1
-    orientation = exif.get(ExifTags.Base.Orientation, 1)
-    if not isinstance(orientation, int) or not 1 <= orientation <= 8:
-        orientation = 1
-    try:
-        ifds = {"ifd0": exif, "exif": exif.get_ifd(ExifTags.IFD.Exif)}
-    except Exception:
-        ifds = {"ifd0": exif, "exif": {}}
-    taken_at = source = None
-    for name, tag, subsec, offset, where in _TIME_TAGS:
-        ifd = ifds[where]
-        if tag in ifd:
-            sub_ifd = ifds["exif"]
-            taken_at = _parse_exif_time(ifd[tag], sub_ifd.get(subsec), sub_ifd.get(offset), tz)
-            if taken_at is not None:
-                source = name
-                break
-    lat = lon = None
-    try:
-        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    except Exception:
-        gps = {}
-    if gps:
-        lat = _gps_coordinate(gps.get(2), gps.get(1), "S", 90.0)
-        lon = _gps_coordinate(gps.get(4), gps.get(3), "W", 180.0)
-        if lat is None or lon is None or (lat == 0.0 and lon == 0.0):  # 0,0 = no fix
-            lat = lon = None
-    return taken_at, source, lat, lon, orientation
+def _check_structure(kind: str, data: bytes) -> None:
+    if kind in structure.CHECKS:
+        try:
+            structure.CHECKS[kind](data)
+        except structure.Malformed as exc:
+            raise _broken(str(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,12 +345,16 @@ def process_photo(
     byte_size: int,
     max_pixels: int = 40_000_000,
     time_zone: str = "Asia/Shanghai",
+    deadline: Deadline = NO_DEADLINE,
+    now: datetime | None = None,
 ) -> ProcessedPhoto:
-    """Check and process one photo file. Raises UnsupportedPhoto, TooManyPixels or BrokenPhoto.
+    """Check and process one photo file. Raises UnsupportedPhoto, TooManyPixels, BrokenPhoto or
+    PhotoTooSlow (`deadline` passed between two stages of the work).
 
     `taken_at` comes from EXIF DateTimeOriginal, else DateTimeDigitized, else IFD0 DateTime (some
     phones, e.g. the Nokia HEIF samples, write only that), with the matching OffsetTime* tag if
-    present, else read as wall-clock time in `time_zone`. GPS (0, 0) counts as "no fix"."""
+    present, else read as wall-clock time in `time_zone`; times before 1990 or more than a day
+    after `now` (default: the clock) are unknown. GPS (0, 0) counts as "no fix"."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone flipped Pillow's global switch
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
     data = Path(path).read_bytes()
@@ -529,8 +374,8 @@ def process_photo(
         raise UnsupportedPhoto(message)
     tz = ZoneInfo(time_zone)
     content_type = _heif_content_type(data) if kind == "HEIF" else _CONTENT_TYPES[kind]
-    if kind == "JPEG":
-        check_jpeg_structure(data)
+    _check_structure(kind, data)
+    deadline.check()
     try:
         with Image.open(io.BytesIO(data), formats=_PIL_FORMATS[kind]) as im:
             if im.format not in _OPENED_AS[kind]:
@@ -542,6 +387,8 @@ def process_photo(
                 sha256=sha256,
                 byte_size=byte_size,
                 content_type=content_type,
+                deadline=deadline,
+                now=now,
             )
     except PhotoRejected:
         raise
@@ -578,26 +425,32 @@ def _process_open_image(
     sha256: str,
     byte_size: int,
     content_type: str,
+    deadline: Deadline,
+    now: datetime | None,
 ) -> ProcessedPhoto:
     width, height = im.size
     if width <= 0 or height <= 0:
         raise _broken("empty image")
     if width * height > max_pixels:
         raise _too_many_pixels((width, height), max_pixels)
-    taken_at, source, lat, lon, orientation = read_metadata(im, tz)
+    taken_at, source, lat, lon, orientation = read_metadata(im, tz, now)
     icc = im.info.get("icc_profile") or None
+    deadline.check()
 
     if im.format in ("JPEG", "MPO"):
         target = _fit((width, height), DISPLAY_MAX_SIDE)
         if target != (width, height):
             im.draft(None, target)  # DCT-domain 1/2, 1/4 or 1/8 decode, still >= target
     im.load()  # full decode of the first frame: a truncated or corrupt file raises here
+    deadline.check()
 
     display = _resize(_flatten(im), DISPLAY_MAX_SIDE, DISPLAY_RESAMPLE, DISPLAY_REDUCING_GAP)
+    deadline.check()
     display = _to_srgb(display, icc)
     if orientation in _TRANSPOSE:
         display = display.transpose(_TRANSPOSE[orientation])
     thumb = _resize(display, THUMB_MAX_SIDE, THUMB_RESAMPLE, THUMB_REDUCING_GAP)
+    deadline.check()
     oriented = (height, width) if orientation >= 5 else (width, height)
     return ProcessedPhoto(
         sha256=sha256,

@@ -30,6 +30,7 @@ from litestar import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from inspect_app.bounds import parse_whole
 from inspect_app.errors import AppError
 from inspect_app.i18n import gettext as _
 from inspect_app.photos.pipeline import PhotoTooLarge
@@ -247,8 +248,8 @@ async def receive_upload(
     Raises NotMultipart (415), UploadInvalid (400), FieldTooLarge (413) or PhotoTooLarge (413);
     no temporary file is left behind when it raises. The caller deletes `file_path` when done."""
     boundary = _boundary(request)
-    announced = request.headers.get("content-length", "")
-    if announced.isdigit() and int(announced) > max_file_bytes + FORM_OVERHEAD_BYTES:
+    announced = parse_whole(request.headers.get("content-length")) or 0
+    if announced > max_file_bytes + FORM_OVERHEAD_BYTES:
         raise _too_large(max_file_bytes)  # refuse before reading a byte
     receiver = _Receiver(file_field=file_field, max_file_bytes=max_file_bytes, tmp_dir=tmp_dir)
     parser = MultipartParser(

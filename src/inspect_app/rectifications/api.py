@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login, require_roles
+from inspect_app.bounds import Id, Offset, OptionalId
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.inspections.api import check_uuid
 from inspect_app.models import Role
@@ -50,8 +51,8 @@ class RectificationsApiController(Controller):
         settings: AppSettings,
         status: FromQuery[str] = "",
         overdue: FromQuery[bool] = False,
-        site_id: FromQuery[int | None] = None,
-        team_id: FromQuery[int | None] = None,
+        site_id: FromQuery[OptionalId] = None,
+        team_id: FromQuery[OptionalId] = None,
         site_kind: FromQuery[str] = "",
         template: FromQuery[str] = "",
         item: FromQuery[str] = "",
@@ -60,7 +61,7 @@ class RectificationsApiController(Controller):
         deadline_to: FromQuery[str] = "",
         sort: FromQuery[str] = "deadline",
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: FromQuery[Offset] = 0,
     ) -> RectificationPage:
         """Items you may see. `status`: open, fix_reported, closed, cancelled or active;
         `overdue=true`: past the deadline and not closed; `sort`: deadline, -deadline, created,
@@ -76,7 +77,7 @@ class RectificationsApiController(Controller):
 
     @get("/rectifications/{item_id:int}", responses=ERRORS, sync_to_thread=True)
     def get_item(
-        self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[int]
+        self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[Id]
     ) -> RectificationDetail:
         """One item with its finding photos and its whole history."""
         return _detail(db, request, settings, item_id)
@@ -92,7 +93,7 @@ class RectificationsApiController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: JSONBody[ReportFixedIn],
     ) -> RectificationDetail:
         """The business reports the item fixed: a note and at least one uploaded photo id."""
@@ -124,7 +125,7 @@ class RectificationsApiController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: JSONBody[VerifyIn],
     ) -> RectificationDetail:
         """An inspector's verdict: `closed` (an 'after' photo id required) or `not_fixed`."""
@@ -142,6 +143,7 @@ class RectificationsApiController(Controller):
             outcome=data.outcome,
             change=change,
             today=today_in(settings.time_zone),
+            horizon_days=settings.deadline_horizon_days,
         )
         return _detail(db, request, settings, item_id)
 
@@ -156,7 +158,7 @@ class RectificationsApiController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: JSONBody[ExtendIn],
     ) -> RectificationDetail:
         """A supervisor moves the deadline later (reason required)."""
@@ -169,6 +171,7 @@ class RectificationsApiController(Controller):
             item_id=item_id,
             change=change,
             today=today_in(settings.time_zone),
+            horizon_days=settings.deadline_horizon_days,
         )
         return _detail(db, request, settings, item_id)
 
@@ -183,7 +186,7 @@ class RectificationsApiController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: JSONBody[CancelIn],
     ) -> RectificationDetail:
         """A supervisor cancels an item raised in error (reason required)."""

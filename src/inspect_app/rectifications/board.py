@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import union_all
@@ -26,6 +26,7 @@ from inspect_app.models import (
 from inspect_app.rectifications import chart
 from inspect_app.rectifications.recent import Recent
 from inspect_app.sites.service import scope_key, site_scope
+from inspect_app.timezone import add_days, local
 
 Status = RectificationStatus
 ACTIVE = (Status.open, Status.fix_reported)
@@ -76,7 +77,7 @@ def _compute_board(
 ) -> Board:
     """One scoped query reads every item open at some point of the window (the active ones
     among them); the counting happens here, in one pass, instead of a query per count."""
-    rows = _board_rows(session, user, today - timedelta(days=days - 1), tz)
+    rows = _board_rows(session, user, add_days(today, 1 - days), tz)
     active = [r for r in rows if r.status in ACTIVE]
     late = [r for r in active if r.deadline < today]
     ages = [(today - r.deadline).days for r in late]
@@ -99,7 +100,7 @@ def _board_rows(session: Session, user: CurrentUser, first: date, tz: ZoneInfo) 
     """Items in scope not resolved before the window's first day ended: the active ones (an
     item has `resolved_at` exactly when it is closed or cancelled) and those resolved since.
     Two branches, so each reads its own range of the (site_id, resolved_at) index."""
-    window = datetime.combine(first + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    window = datetime.combine(add_days(first, 1), time.min, tzinfo=tz).astimezone(UTC)
     stmt = (
         select(
             Rectification.site_id,
@@ -125,8 +126,8 @@ def _board_rows(session: Session, user: CurrentUser, first: date, tz: ZoneInfo) 
             team,
             status,
             deadline,
-            created.astimezone(tz).date(),
-            resolved.astimezone(tz).date() if resolved else None,
+            local(created, tz).date(),
+            local(resolved, tz).date() if resolved else None,
             version,
             code,
         )

@@ -3,11 +3,12 @@ server-rendered SVG (no JavaScript library)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from markupsafe import Markup, escape
 
 from inspect_app.i18n import gettext as _
+from inspect_app.timezone import add_days
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 360, 180, 34, 22, 10
 
@@ -21,7 +22,7 @@ def daily_series(spans: list[Span], today: date, days: int) -> list[tuple[date, 
     An item counts as open on day d from its creation until it was closed or cancelled; it was
     overdue on d when its (current) deadline was before d. Each item adds 1 to a run of days
     (a difference array), so the cost is one step per item, not per item and day."""
-    first = today - timedelta(days=days - 1)
+    first = add_days(today, 1 - days)
     open_diff, late_diff = [0] * (days + 1), [0] * (days + 1)
 
     def add(diff: list[int], lo: date, hi: date) -> None:
@@ -31,14 +32,14 @@ def daily_series(spans: list[Span], today: date, days: int) -> list[tuple[date, 
             diff[(hi - first).days + 1] -= 1
 
     for created, resolved, deadline in spans:
-        last = min(today, resolved - timedelta(days=1)) if resolved else today
+        last = min(today, add_days(resolved, -1)) if resolved else today
         add(open_diff, created, last)
-        add(late_diff, max(created, deadline + timedelta(days=1)), last)
+        add(late_diff, max(created, add_days(deadline, 1)), last)
     out, total, late = [], 0, 0
     for i in range(days):
         total += open_diff[i]
         late += late_diff[i]
-        out.append((first + timedelta(days=i), total, late))
+        out.append((add_days(first, i), total, late))
     return out
 
 

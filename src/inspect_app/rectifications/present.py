@@ -8,7 +8,8 @@ from datetime import date
 from sqlmodel import Session
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.errors import Invalid, NotFound
+from inspect_app.bounds import MAX_ID, parse_whole
+from inspect_app.errors import AppError, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections.api import photo_out
 from inspect_app.inspections.service import blobs_for
@@ -22,37 +23,44 @@ from inspect_app.rectifications.schemas import (
     RectificationDetail,
     RectificationOut,
 )
+from inspect_app.timezone import FILTER_WINDOW, MAX_DAYS_LATE
 
-INT_FIELDS = ("site_id", "team_id", "overdue_min", "overdue_max")
+ID_FIELDS = ("site_id", "team_id")
+DAY_FIELDS = ("overdue_min", "overdue_max")
 DATE_FIELDS = ("deadline_from", "deadline_to")
 TEXT_FIELDS = ("status", "site_kind", "template", "item", "severity", "sort")
 
 
 def parse_filter(query: Mapping[str, str]) -> queries.ItemFilter:
-    """The list's filter from a query string; a bad number or date is a 400 naming the field."""
+    """The list's filter from a query string; a bad number or a date outside FILTER_WINDOW is a
+    400 naming the field and what it takes."""
     values: dict = {}
     errors: dict[str, str] = {}
-    for name in INT_FIELDS:
+    limits = [(name, MAX_ID) for name in ID_FIELDS] + [(name, MAX_DAYS_LATE) for name in DAY_FIELDS]
+    for name, highest in limits:
         raw = (query.get(name) or "").strip()
         if raw:
-            if raw.isdigit():
-                values[name] = int(raw)
-            else:
-                errors[name] = _("Not a whole number.")
+            values[name] = parse_whole(raw, high=highest)
+            if values[name] is None:
+                errors[name] = _("Enter a whole number from 0 to %(n)s.", n=highest)
     for name in DATE_FIELDS:
         raw = (query.get(name) or "").strip()
         if raw:
             try:
-                values[name] = date.fromisoformat(raw)
+                day = date.fromisoformat(raw)
             except ValueError:
                 errors[name] = _("Enter a date.")
+                continue
+            if day not in FILTER_WINDOW:
+                errors[name] = FILTER_WINDOW.message()
+            values[name] = day
     for name in TEXT_FIELDS:
         raw = (query.get(name) or "").strip()
         if raw:
             values[name] = raw[:40]
     values["overdue"] = (query.get("overdue") or "").lower() in ("1", "true", "yes", "on")
     if errors:
-        raise Invalid(_("Some filters are not valid."), fields=errors)
+        raise AppError(_("Some filters are not valid."), fields=errors)
     return queries.ItemFilter(**values)
 
 

@@ -4,7 +4,7 @@ inspector's "today"; the supervisors' overdue board is in board.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
@@ -24,6 +24,7 @@ from inspect_app.models import (
 )
 from inspect_app.rectifications.board import ACTIVE, Board, board  # noqa: F401 (queries.board)
 from inspect_app.sites.service import site_scope
+from inspect_app.timezone import add_days
 
 Status = RectificationStatus
 
@@ -160,9 +161,9 @@ def _conditions(f: ItemFilter, today: date) -> list:
     if f.overdue:
         where.append(Rectification.deadline < today)
     if f.overdue_min is not None:
-        where.append(Rectification.deadline <= today - timedelta(days=f.overdue_min))
+        where.append(Rectification.deadline <= add_days(today, -f.overdue_min))
     if f.overdue_max is not None:
-        where.append(Rectification.deadline >= today - timedelta(days=f.overdue_max))
+        where.append(Rectification.deadline >= add_days(today, -f.overdue_max))
     if f.site_id is not None:
         where.append(Rectification.site_id == f.site_id)
     if f.team_id is not None:

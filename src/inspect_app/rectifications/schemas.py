@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from inspect_app.bounds import Id, column_length
 from inspect_app.inspections.schemas import PhotoOut
-from inspect_app.models import EventKind, RectificationStatus, Severity
+from inspect_app.models import (
+    EventKind,
+    FollowUpVisit,
+    Photo,
+    RectificationEvent,
+    RectificationStatus,
+    Severity,
+)
+
+MAX_PHOTOS = 20  # photos named by one report or verdict
 
 
 class EventOut(BaseModel):
@@ -57,25 +68,35 @@ class RectificationPage(BaseModel):
     offset: int
 
 
+# Lengths come from the columns the values are stored in or looked up by.
+NOTE_MAX = column_length(RectificationEvent, "note")
+REQUEST_ID_MAX = column_length(RectificationEvent, "request_id")
+PhotoRef = Annotated[str, Field(max_length=column_length(Photo, "uuid"))]
+
+
 class ReportFixedIn(BaseModel):
-    note: str = Field(default="", max_length=2000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=20)
+    note: str = Field(default="", max_length=NOTE_MAX)
+    photo_ids: list[PhotoRef] = Field(default_factory=list, max_length=MAX_PHOTOS)
     request_id: str | None = Field(
-        default=None, max_length=64, description="Client id: replays are safe"
+        default=None, max_length=REQUEST_ID_MAX, description="Client id: replays are safe"
     )
 
 
 class VerifyIn(BaseModel):
-    outcome: str = Field(description="closed or not_fixed")
-    note: str = Field(default="", max_length=2000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=20)
+    outcome: str = Field(max_length=20, description="closed or not_fixed")
+    note: str = Field(default="", max_length=NOTE_MAX)
+    photo_ids: list[PhotoRef] = Field(default_factory=list, max_length=MAX_PHOTOS)
     new_deadline: date | None = None
-    visit_uuid: str | None = Field(default=None, description="The follow-up visit this belongs to")
-    request_id: str | None = Field(default=None, max_length=64)
+    visit_uuid: str | None = Field(
+        default=None,
+        max_length=column_length(FollowUpVisit, "uuid"),
+        description="The follow-up visit this belongs to",
+    )
+    request_id: str | None = Field(default=None, max_length=REQUEST_ID_MAX)
 
 
 class VisitIn(BaseModel):
-    site_id: int = Field(description="The site visited")
+    site_id: Id = Field(description="The site visited")
 
 
 class VisitOut(BaseModel):
@@ -87,14 +108,14 @@ class VisitOut(BaseModel):
 
 
 class ExtendIn(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: str = Field(max_length=NOTE_MAX)
     new_deadline: date
-    request_id: str | None = Field(default=None, max_length=64)
+    request_id: str | None = Field(default=None, max_length=REQUEST_ID_MAX)
 
 
 class CancelIn(BaseModel):
-    reason: str = Field(max_length=2000)
-    request_id: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=NOTE_MAX)
+    request_id: str | None = Field(default=None, max_length=REQUEST_ID_MAX)
 
 
 class CountOut(BaseModel):

@@ -22,7 +22,9 @@ from inspect_app.models import (
     Site,
     utcnow,
 )
+from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
+from inspect_app.timezone import deadline_window
 
 Status = RectificationStatus
 ACTIVE = (Status.open, Status.fix_reported)
@@ -224,9 +226,17 @@ def report_fixed(
 
 
 def verify(
-    *, session: Session, user: CurrentUser, item_id: int, outcome: str, change: Change, today: date
+    *,
+    session: Session,
+    user: CurrentUser,
+    item_id: int,
+    outcome: str,
+    change: Change,
+    today: date,
+    horizon_days: int = Settings.deadline_horizon_days,
 ) -> Rectification:
-    """On a follow-up visit: closed (an 'after' photo required) or not fixed (back to open)."""
+    """On a follow-up visit: closed (an 'after' photo required) or not fixed (back to open,
+    maybe with a new deadline inside the deadline window)."""
     item = get_rectification(session=session, user=user, item_id=item_id)
     kind = {"closed": EventKind.verified_closed, "not_fixed": EventKind.verified_not_fixed}.get(
         outcome
@@ -250,11 +260,8 @@ def verify(
                 fields={"photo_ids": _("Add an 'after' photo before closing the item.")},
             )
         return _record(session, item, user, kind, Status.closed, change, photos, visit_id=visit_id)
-    if change.new_deadline is not None and change.new_deadline < today:
-        raise Invalid(
-            _("The new deadline is in the past."),
-            fields={"new_deadline": _("Choose a later date.")},
-        )
+    if change.new_deadline is not None:
+        deadline_window(today, horizon_days).check(change.new_deadline, "new_deadline")
     return _record(
         session, item, user, kind, Status.open, change, photos, change.new_deadline, visit_id
     )
@@ -273,9 +280,16 @@ def _visit_for(
 
 
 def extend(
-    *, session: Session, user: CurrentUser, item_id: int, change: Change, today: date
+    *,
+    session: Session,
+    user: CurrentUser,
+    item_id: int,
+    change: Change,
+    today: date,
+    horizon_days: int = Settings.deadline_horizon_days,
 ) -> Rectification:
-    """A supervisor moves the deadline later; the reason is required."""
+    """A supervisor moves the deadline later (inside the deadline window); the reason is
+    required."""
     item = get_rectification(session=session, user=user, item_id=item_id)
     if _replayed(session, item, EventKind.extended, change.request_id):
         return item
@@ -283,7 +297,10 @@ def extend(
     if item.status not in ACTIVE:
         raise _refuse(item, _("extended"))
     errors = _reason_errors(change)
-    if change.new_deadline is None or change.new_deadline < max(today, item.deadline):
+    window = deadline_window(today, horizon_days)
+    if change.new_deadline is not None and change.new_deadline not in window:
+        errors["new_deadline"] = window.message()
+    elif change.new_deadline is None or change.new_deadline < item.deadline:
         errors["new_deadline"] = _("Choose a date after the current deadline.")
     if errors:
         raise Invalid(_("Some fields need attention."), fields=errors)

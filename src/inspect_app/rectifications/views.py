@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response, Template
 
 from inspect_app.auth.guards import require_login, require_roles
 from inspect_app.auth.views import safe_next
+from inspect_app.bounds import MAX_OFFSET, Id, parse_whole
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import AppError, Invalid
 from inspect_app.i18n import gettext as _
@@ -18,8 +19,9 @@ from inspect_app.inspections import service as inspections
 from inspect_app.inspections.api import check_uuid
 from inspect_app.models import Role, Severity, Site, SiteKind
 from inspect_app.rectifications import chart, export, present, queries, service
+from inspect_app.rectifications.schemas import MAX_PHOTOS, NOTE_MAX
 from inspect_app.sites.service import visible_teams
-from inspect_app.timezone import today_in
+from inspect_app.timezone import FILTER_WINDOW, deadline_window, today_in
 from inspect_app.web import form_site_id, render
 
 PAGE_SIZE = 30
@@ -32,9 +34,16 @@ def _change(data: dict[str, str]) -> service.Change:
         deadline = inspections.parse_deadline(raw_deadline or None, "new_deadline")
     except Invalid:
         raise Invalid(_("Enter a date."), fields={"new_deadline": _("Enter a date.")}) from None
-    photos = tuple(p for p in (data.get("photo_ids") or "").split(",") if p.strip())
+    photos = tuple(p for p in (data.get("photo_ids") or "").split(",", MAX_PHOTOS) if p.strip())
+    if len(photos) > MAX_PHOTOS:
+        message = _("At most %(n)s photos at a time.", n=MAX_PHOTOS)
+        raise Invalid(message, fields={"photo_ids": message})
+    note = data.get("note") or data.get("reason") or ""
+    if len(note) > NOTE_MAX:
+        message = _("At most %(n)s characters.", n=NOTE_MAX)
+        raise Invalid(message, fields={"note": message, "reason": message})
     return service.Change(
-        note=data.get("note") or data.get("reason") or "",
+        note=note,
         photo_uuids=photos,
         new_deadline=deadline,
         request_id=data.get("request_id") or None,
@@ -50,7 +59,7 @@ class RectificationsController(Controller):
     def _list_context(self, request, db, settings) -> dict:
         f = present.parse_filter(request.query_params)
         raw_page = request.query_params.get("page") or "1"
-        page = max(1, int(raw_page)) if raw_page.isdigit() else 1
+        page = parse_whole(raw_page, low=1, high=MAX_OFFSET // PAGE_SIZE) or 1
         today = today_in(settings.time_zone)
         rows, total = queries.list_items(
             session=db,
@@ -71,6 +80,7 @@ class RectificationsController(Controller):
             "kinds": list(SiteKind),
             "severities": list(Severity),
             "statuses": ["active", *[s.value for s in service.Status]],
+            "filter_window": FILTER_WINDOW,
         }
 
     @get("/", sync_to_thread=True)
@@ -95,7 +105,7 @@ class RectificationsController(Controller):
 
     @get("/{item_id:int}", sync_to_thread=True)
     def item_page(
-        self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[int]
+        self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[Id]
     ) -> Template:
         return self._item(request, db, settings, item_id)
 
@@ -107,6 +117,7 @@ class RectificationsController(Controller):
             "rectifications/item.html",
             row=row,
             today=today,
+            latest=deadline_window(today, settings.deadline_horizon_days).last,
             errors=errors or {},
             events=service.events(session=db, item=row.item),
             photos=service.photos_of(session=db, item=row.item),
@@ -141,7 +152,7 @@ class RectificationsController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         return self._act(
@@ -161,7 +172,7 @@ class RectificationsController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         return self._act(
@@ -176,6 +187,7 @@ class RectificationsController(Controller):
                 outcome=data.get("outcome", ""),
                 change=_change(data),
                 today=today_in(settings.time_zone),
+                horizon_days=settings.deadline_horizon_days,
             ),
             data,
         )
@@ -186,7 +198,7 @@ class RectificationsController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         return self._act(
@@ -200,6 +212,7 @@ class RectificationsController(Controller):
                 item_id=item_id,
                 change=_change(data),
                 today=today_in(settings.time_zone),
+                horizon_days=settings.deadline_horizon_days,
             ),
             data,
         )
@@ -210,7 +223,7 @@ class RectificationsController(Controller):
         request: Request,
         db: DbSession,
         settings: AppSettings,
-        item_id: FromPath[int],
+        item_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         return self._act(
@@ -232,9 +245,9 @@ def _export(request: Request, db, settings, fmt: str) -> Response:
         session=db, user=request.user, f=f, today=today, limit=EXPORT_LIMIT
     )
     if fmt == "csv":
-        body, media = export.to_csv(rows, today), "text/csv; charset=utf-8"
+        body, media = export.to_csv(rows, today, settings.time_zone), "text/csv; charset=utf-8"
     else:
-        body = export.to_xlsx(rows, today)
+        body = export.to_xlsx(rows, today, settings.time_zone)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     name = f"rectifications-{today.isoformat()}.{fmt}"
     return Response(

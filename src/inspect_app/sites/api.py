@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
+from inspect_app.bounds import Id, Offset, OptionalId
 from inspect_app.deps import DbSession
 from inspect_app.models import SiteKind
 from inspect_app.sites import service
@@ -27,10 +28,10 @@ class SitesApiController(Controller):
         db: DbSession,
         q: FromQuery[str] = "",
         kind: FromQuery[SiteKind | None] = None,
-        team_id: FromQuery[int | None] = None,
-        parent_id: FromQuery[int | None] = None,
+        team_id: FromQuery[OptionalId] = None,
+        parent_id: FromQuery[OptionalId] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_LIMIT)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: FromQuery[Offset] = 0,
     ) -> SitePage:
         """Sites this user may see; `q` searches names, address and credit code."""
         query = service.SiteQuery(
@@ -42,7 +43,7 @@ class SitesApiController(Controller):
         )
 
     @get("/{site_id:int}", responses=ERRORS, sync_to_thread=True)
-    def get_site(self, request: Request, db: DbSession, site_id: FromPath[int]) -> SiteDetail:
+    def get_site(self, request: Request, db: DbSession, site_id: FromPath[Id]) -> SiteDetail:
         """One site with its visible tenants; 404 when it is not visible to this user."""
         site = service.get_site(session=db, user=request.user, site_id=site_id)
         tenants, _total = service.search_sites(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import false, func, or_
 from sqlmodel import Session, select
 
 from inspect_app.accounts.service import owner_accounts, replace_site_owners
 from inspect_app.auth.service import CurrentUser
+from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, User, utcnow
@@ -89,11 +90,15 @@ def search_sites(
 
 
 SEARCHED = (Site.name_zh, Site.name_en, Site.address, Site.credit_code)
+# A longer query matches nothing: answered at once, before LIKE spends its length on each row.
+LONGEST_SEARCHED = max(column.type.length for column in SEARCHED)
 
 
 def _matching(session: Session, text: str):
     """Sites whose names, address or credit code contain `text`, ignoring case. SQLite's LIKE
     already ignores (ASCII) case, as its lower() does, so there it runs without lower()."""
+    if len(text) > LONGEST_SEARCHED:
+        return false()
     if session.get_bind().dialect.name != "sqlite":
         return or_(*(column.icontains(text, autoescape=True) for column in SEARCHED))
     pattern = "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
@@ -243,7 +248,8 @@ def _clean_links(
     out: dict = {"parent_id": None, "team_id": None}
     parent_raw = str(data.get("parent_id") or "").strip()
     if parent_raw:
-        parent = session.get(Site, int(parent_raw)) if parent_raw.isdigit() else None
+        parent_id = parse_whole(parent_raw, low=1)
+        parent = session.get(Site, parent_id) if parent_id else None
         if (
             parent is None
             or parent.subdistrict_id != subdistrict_id
@@ -258,7 +264,8 @@ def _clean_links(
             out["parent_id"] = parent.id
     team_raw = str(data.get("team_id") or "").strip()
     if team_raw:
-        team = session.get(Team, int(team_raw)) if team_raw.isdigit() else None
+        team_id = parse_whole(team_raw, low=1)
+        team = session.get(Team, team_id) if team_id else None
         if team is None or team.subdistrict_id != subdistrict_id:
             errors["team_id"] = _("Choose a team of the same subdistrict.")
         else:

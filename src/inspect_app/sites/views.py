@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import select
 
 from inspect_app.auth.guards import admin_only, require_login
+from inspect_app.bounds import Id, Page, parse_whole
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -40,7 +41,7 @@ class SitesController(Controller):
         q: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         team_id: FromQuery[str] = "",
-        page: FromQuery[int] = 1,
+        page: FromQuery[Page] = 1,
         inactive: FromQuery[str] = "",
     ) -> Template:
         """The list; htmx asks for just the results while the user types. Staff may list the
@@ -51,7 +52,7 @@ class SitesController(Controller):
             q=q,
             only_inactive=only_inactive,
             kind=SiteKind(kind) if kind in SiteKind.__members__ else None,
-            team_id=int(team_id) if team_id.isdigit() else None,
+            team_id=parse_whole(team_id, low=1),
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
@@ -74,7 +75,7 @@ class SitesController(Controller):
 
     @get("/{site_id:int}", sync_to_thread=True)
     def detail(
-        self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[int]
+        self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[Id]
     ) -> Template:
         site = service.get_site(session=db, user=request.user, site_id=site_id)
         today = today_in(settings.time_zone)
@@ -162,7 +163,7 @@ class SitesController(Controller):
     ) -> Template | Redirect:
         data = _with_checkbox(data, "active")
         subdistrict = data.get("subdistrict_id", "")
-        subdistrict_id = int(subdistrict) if subdistrict.isdigit() else request.user.subdistrict_id
+        subdistrict_id = parse_whole(subdistrict, low=1) or request.user.subdistrict_id
         try:
             site = service.create_site(
                 session=db, user=request.user, subdistrict_id=subdistrict_id or 0, data=data
@@ -172,7 +173,7 @@ class SitesController(Controller):
         return Redirect(f"/sites/{site.id}", status_code=303)
 
     @get("/{site_id:int}/edit", guards=[admin_only], sync_to_thread=True)
-    def edit_form(self, request: Request, db: DbSession, site_id: FromPath[int]) -> Template:
+    def edit_form(self, request: Request, db: DbSession, site_id: FromPath[Id]) -> Template:
         site = service.get_site(session=db, user=request.user, site_id=site_id)
         service.require_site_editor(request.user, site)
         values = site.model_dump()
@@ -186,7 +187,7 @@ class SitesController(Controller):
         self,
         request: Request,
         db: DbSession,
-        site_id: FromPath[int],
+        site_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         data = _with_checkbox(data, "active")

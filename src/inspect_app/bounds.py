@@ -1,0 +1,61 @@
+"""What a client may send, in one place: integers that fit the database, one parser for numbers
+typed into forms and query strings, and string lengths read from the columns they are stored in.
+
+Handlers and JSON schemas use the Annotated types below, so Litestar refuses an out-of-range
+value with a 400 before any query runs, and the OpenAPI schema documents the same bounds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from annotated_types import Ge, Le
+
+MAX_ID = 2**63 - 1  # a 64-bit signed integer: SQLite's INTEGER, PostgreSQL's BIGINT
+MAX_INT32 = 2**31 - 1  # PostgreSQL's INTEGER, used by versions, positions and day counts
+MAX_OFFSET = 1_000_000  # far beyond any list this office has; keeps OFFSET cheap
+MAX_DIGITS = len(str(MAX_ID))
+
+Id = Annotated[int, Ge(1), Le(MAX_ID)]
+# Litestar drops constraints wrapped inside `Id | None`; on the union itself they hold.
+OptionalId = Annotated[int | None, Ge(1), Le(MAX_ID)]
+Offset = Annotated[int, Ge(0), Le(MAX_OFFSET)]
+Page = Annotated[int, Ge(1), Le(MAX_OFFSET)]
+Version = Annotated[int, Ge(1), Le(MAX_INT32)]
+OptionalVersion = Annotated[int | None, Ge(1), Le(MAX_INT32)]
+
+
+def parse_whole(raw: str | None, *, low: int = 0, high: int = MAX_ID) -> int | None:
+    """A whole number written in ASCII digits within [low, high], else None.
+
+    `str.isdigit()` also accepts "²" or "٣", which `int()` refuses or reads as another digit,
+    and nothing bounds its length: never pair it with `int()` over user text; call this."""
+    text = (raw or "").strip()
+    if not (0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def column_length(model: Any, name: str) -> int:
+    """The length of a VARCHAR column, so a schema or form limit cannot drift from its table."""
+    length = model.__table__.c[name].type.length
+    if length is None:
+        raise TypeError(f"{model.__name__}.{name} has no length")
+    return length
+
+
+def bounded(text: str, limit: int) -> str:
+    """Client text as it may be stored: no NUL characters (PostgreSQL refuses them), cut to its
+    column's length. For text that is kept whatever it holds (addresses, names of devices)."""
+    return text.replace("\x00", "")[:limit]
+
+
+def unstorable(text: str) -> bool:
+    """True when PostgreSQL text cannot hold this string: a NUL character or a lone surrogate."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
