@@ -43,3 +43,11 @@ def test_an_unbounded_report_is_refused_at_the_field(login_as, item, world, data
     assert r.status_code == 422
     assert f"At most {MAX_PHOTOS} photos" in r.text or f"At most {NOTE_MAX} characters" in r.text
     assert events(world, item) == ["created"]
+
+
+def test_a_list_filter_naming_no_possible_site_says_to_choose_from_the_list(login_as):
+    supervisor = login_as("supervisor")
+    supervisor.cookies.set("locale", "en")
+    for raw in ("²", "99999999999999999999", "-1"):
+        r = supervisor.get(f"/rectifications?site_id={raw}")
+        assert r.status_code == 400 and "Choose one from the list." in r.text, raw

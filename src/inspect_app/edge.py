@@ -61,7 +61,10 @@ def _has_nul(value: Any) -> bool:
 
 
 def _unstorable_error(field: str | None = None) -> AppError:
-    message = _("The request contains a character that cannot be stored (a NUL byte).")
+    message = _(
+        "The request contains an invisible control character that cannot be stored. Remove it "
+        "(it often comes with pasted text) and try again."
+    )
     return AppError(message, fields={field: message} if field else None)
 
 

@@ -41,7 +41,9 @@ def parse_filter(query: Mapping[str, str]) -> queries.ItemFilter:
         raw = (query.get(name) or "").strip()
         if raw:
             values[name] = parse_whole(raw, high=highest)
-            if values[name] is None:
+            if values[name] is None and name in ID_FIELDS:
+                errors[name] = _("Choose one from the list.")  # ids come from the filter's menus
+            elif values[name] is None:
                 errors[name] = _("Enter a whole number from 0 to %(n)s.", n=highest)
     for name in DATE_FIELDS:
         raw = (query.get(name) or "").strip()
