@@ -265,6 +265,24 @@ def api_token(client: TestClient) -> Callable[[str], dict[str, str]]:
     return _token
 
 
+CITY_ADMIN = ("cityadmin", "longpassword")
+
+
+def make_city_wide_admin(db: Database, settings: Settings) -> tuple[str, str]:
+    """A city-wide administrator (the demo has none); returns (username, password)."""
+    from inspect_app.accounts.service import create_user
+
+    username, password = CITY_ADMIN
+    with db.session(write=True) as s:
+        create_user(
+            session=s,
+            settings=settings,
+            actor=None,
+            data={"username": username, "password": password, "role": "admin", "city_wide": "on"},
+        )
+    return CITY_ADMIN
+
+
 class World:
     """Looks things up in the demo data so tests name people, not ids."""
 

@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from inspect_app.accounts.service import create_user
 from inspect_app.auth import service
 from inspect_app.models import LockKind, LoginAttempt, LoginLock, utcnow
-from tests.conftest import DEMO_PASSWORD, post_form, sign_in
+from tests.conftest import DEMO_PASSWORD, make_city_wide_admin, post_form, sign_in
 from tests.test_login_limits import fail, locks
 
 
@@ -110,20 +109,7 @@ def test_a_subdistrict_admin_cannot_see_or_lift_another_subdistricts_lock(
     assert "inspector12" not in admin.get("/admin/users/locks").text
     assert post_form(admin, f"/admin/users/locks/{lock.id}/lift").status_code == 404
     assert len(locks(world, "inspector12")) == 1
-    with world.session() as s:
-        create_user(
-            session=s,
-            settings=settings,
-            actor=None,
-            data={
-                "username": "cityadmin",
-                "password": "city-wide-pass",
-                "role": "admin",
-                "city_wide": "true",
-            },
-        )
-        s.commit()
-    city = login_as("cityadmin", "city-wide-pass")
+    city = login_as(*make_city_wide_admin(world.db, settings))
     assert "inspector12" in city.get("/admin/users/locks").text
     assert post_form(city, f"/admin/users/locks/{lock.id}/lift").status_code == 303
     assert locks(world, "inspector12") == []

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from inspect_app.models import Site, SiteKind, SiteOwner, Subdistrict, Team, User
 from inspect_app.sites import credit_code
-from tests.conftest import post_form, visible_text
+from tests.conftest import make_city_wide_admin, post_form, visible_text
 
 USERS = ("admin", "supervisor", "inspector1", "owner1", "supervisor2", "inspector12")
 ADMINS = {"admin"}
@@ -913,26 +913,8 @@ def test_demo_credit_codes_are_all_valid(world):
     assert len(codes) > 400 and all(credit_code.is_valid(c) for c in codes)
 
 
-def _city_wide_admin(db, settings) -> None:
-    from inspect_app.accounts.service import create_user
-
-    with db.session(write=True) as s:
-        create_user(
-            session=s,
-            settings=settings,
-            actor=None,
-            data={
-                "username": "cityadmin",
-                "password": "longpassword",
-                "role": "admin",
-                "city_wide": "on",
-            },
-        )
-
-
 def test_city_wide_admin_chooses_the_subdistrict_of_a_new_site(login_as, db, settings, world):
-    _city_wide_admin(db, settings)
-    admin = login_as("cityadmin", "longpassword")
+    admin = login_as(*make_city_wide_admin(db, settings))
     yinxing = subdistrict(world, "yinxing")
     form = admin.get("/sites/new")
     assert 'name="subdistrict_id"' in form.text and "银杏街道" in form.text
@@ -957,8 +939,7 @@ def test_city_wide_admin_chooses_the_subdistrict_of_a_new_site(login_as, db, set
 
 @pytest.mark.parametrize("value", ["999999", ""])
 def test_new_site_in_an_unknown_subdistrict_is_422(value, login_as, db, settings, world):
-    _city_wide_admin(db, settings)
-    admin = english(login_as("cityadmin", "longpassword"))
+    admin = english(login_as(*make_city_wide_admin(db, settings)))
     before = count_sites(world)
     r = post_form(
         admin, "/sites/new", {"subdistrict_id": value, "kind": "shop", "name_zh": "无处之店"}

@@ -42,7 +42,6 @@ from inspect_app.rectifications.views import (
     dashboard,
     notice,
 )
-from inspect_app.revalidate import NotModifiedMiddleware
 from inspect_app.settings import Settings
 from inspect_app.sites.api import SitesApiController
 from inspect_app.sites.views import SitesController
@@ -128,7 +127,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         middleware=[
             RequestLogMiddleware(),
-            NotModifiedMiddleware(),
             LocaleMiddleware(settings),
             EdgeMiddleware(),
             AuthMiddleware(db),

@@ -20,11 +20,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from inspect_app.bounds import bounded
+from inspect_app.middleware import ADDRESS_MAX
 from inspect_app.models import LockKind, LoginAttempt, LoginLock
 from inspect_app.settings import Settings
 
 USERNAME_MAX = LoginAttempt.__table__.c.username.type.length
-ADDRESS_MAX = LoginAttempt.__table__.c.ip.type.length
 NONCE_BYTES = 12  # 16 characters, within LoginAttempt.device
 
 

@@ -23,6 +23,7 @@ from inspect_app.bounds import bounded
 from inspect_app.errors import Invalid, RateLimited
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import ngettext
+from inspect_app.middleware import ADDRESS_MAX
 from inspect_app.models import (
     ApiToken,
     AuthSession,
@@ -227,7 +228,7 @@ def create_session(*, session: Session, user: User, ip: str, user_agent: str) ->
         AuthSession(
             token_hash=token_digest(raw),
             user_id=user.id,
-            ip=bounded(ip, limits.ADDRESS_MAX),
+            ip=bounded(ip, ADDRESS_MAX),
             user_agent=bounded(user_agent, 300),
         )
     )

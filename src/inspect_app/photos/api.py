@@ -31,6 +31,7 @@ from inspect_app.photos.pool import photo_pool
 from inspect_app.photos.storage import photo_keys
 from inspect_app.photos.upload import receive_upload
 from inspect_app.rectifications import service as rectifications
+from inspect_app.revalidate import not_modified
 
 UPLOAD = {"request_max_body_size": None, "status_code": 200}  # the receiver enforces the cap
 NO_COMPRESSION = "no_compression"  # JPEGs are compressed already: sent as they are
@@ -119,6 +120,13 @@ class PhotosApiController(Controller):
         photo, blob = service.get_photo(session=db, user=request.user, uuid=check_uuid(uuid))
         if size == "original" and not request.user.is_staff:
             raise Forbidden(_("Original photos are for inspection staff only."))
+        headers = {
+            "Cache-Control": "private, no-cache",  # revalidated (304): none outlives sign-out
+            "ETag": f'"{photo.sha256[:32]}-{size}"',
+        }
+        unchanged = not_modified(request, headers["ETag"], headers)
+        if unchanged is not None:
+            return unchanged
         key = photo_keys(photo.sha256)[size]
         path: Path | None = state.storage.get_path(key)
         if path is None:
@@ -129,10 +137,7 @@ class PhotosApiController(Controller):
             media_type=media_type,
             content_disposition_type="inline",
             filename=f"{photo.uuid}-{size}.{'jpg' if size != 'original' else 'bin'}",
-            headers={
-                "Cache-Control": "private, no-cache",  # revalidated (304): none outlives sign-out
-                "ETag": f'"{photo.sha256[:32]}-{size}"',
-            },
+            headers=headers,
         )
 
 
