@@ -318,6 +318,7 @@ def main() -> None:
             url, db_pid = cluster.url, cluster.pid
         url = url or generate_district.default_url(opts.scale)
         var_dir = opts.var_dir or generate_district.default_var_dir(url)
+        var_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/bench yet
         if not has_data(url):
             print(f"no data set yet: generating one at scale {opts.scale:g} ...", flush=True)
             generate_district.generate(url, opts.scale, replace=True, var_dir=var_dir)

@@ -113,7 +113,8 @@ def test_supervisor_pages_and_exports_render_extreme_dates(login_as, extreme):
     assert by_id[str(ids[1])][7] == "0001-01-01" and by_id[str(ids[1])][10] == "0001-01-01"
     book = openpyxl.load_workbook(io.BytesIO(_ok(boss, "/rectifications/export.xlsx").content))
     deadlines = {row[0]: row[7] for row in book.active.iter_rows(min_row=2, values_only=True)}
-    assert deadlines[ids[0]] == "9999-12-31" and deadlines[ids[1]] == "0001-01-01"
+    # a date cell where Excel's calendar has the day; text before it starts (1900-01-01)
+    assert deadlines[ids[0]] == datetime(9999, 12, 31) and deadlines[ids[1]] == "0001-01-01"
 
 
 def test_supervisor_api_renders_extreme_dates(client, api_token, extreme):

@@ -1,4 +1,5 @@
-"""inspect-app serve | db | demo | create-user | import-sites | check | backup | restore."""
+"""inspect-app serve | db | demo | create-user | import-sites | subdistricts | check | backup |
+restore."""
 
 from __future__ import annotations
 
@@ -162,6 +163,24 @@ def cmd_import_sites(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_subdistricts(_args: argparse.Namespace) -> int:
+    """The subdistrict codes that import-sites and create-user take, with their names."""
+    from inspect_app.models import Subdistrict
+
+    with _database() as db, db.session() as session:
+        rows = [
+            (s.code, s.name_zh, s.name_en)
+            for s in session.exec(select(Subdistrict).order_by(Subdistrict.code))
+        ]
+    if not rows:
+        print("no subdistricts yet (`inspect-app demo` loads wutong and yinxing)", file=sys.stderr)
+        return 1
+    width = max(len(code) for code, _zh, _en in rows)
+    for code, name_zh, name_en in rows:
+        print(f"{code:<{width}}  {name_zh}  {name_en}")
+    return 0
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     from inspect_app.ops import check
 
@@ -239,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--subdistrict", help="subdistrict code for rows without one")
     imp.set_defaults(func=cmd_import_sites)
+    sub.add_parser(
+        "subdistricts", help="list the subdistrict codes (for import-sites, create-user)"
+    ).set_defaults(func=cmd_subdistricts)
     sub.add_parser("check", help="photo records vs stored files").set_defaults(func=cmd_check)
     bk = sub.add_parser("backup", help="database and photos into one archive (app may run)")
     bk.add_argument("file")

@@ -6,12 +6,14 @@ import hashlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
+from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
 
 from inspect_app import i18n, timezone
@@ -118,9 +120,33 @@ def render(
     status_code: int = 200,
     **context,
 ) -> Template:
-    """One URL, two renderings: the whole page, or just `fragment` when htmx asks for it."""
+    """One URL, two renderings: the whole page, or just `fragment` when htmx asks for it.
+    A whole page also shows (base.html) and clears the message a redirect left (`done`)."""
     name = fragment if fragment and is_htmx(request) else page
-    return Template(name, context=context, status_code=status_code)
+    cookies = []
+    message = request.cookies.get(FLASH_COOKIE)
+    if message is not None and name == page:
+        context.setdefault("flash", unquote(message)[:FLASH_MAX_CHARS])
+        cookies.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/"))
+    return Template(name, context=context, status_code=status_code, cookies=cookies)
+
+
+FLASH_COOKIE = "flash"
+FLASH_MAX_CHARS = 300
+
+
+def done(path: str, message: str) -> Redirect:
+    """A 303 to `path` whose page says `message` once ("Account created."): the message rides
+    in a short-lived cookie, so a reload or a shared link does not repeat it."""
+    cookie = Cookie(
+        key=FLASH_COOKIE,
+        value=quote(message[:FLASH_MAX_CHARS]),
+        max_age=60,
+        path="/",
+        httponly=True,
+        samesite="lax",
+    )
+    return Redirect(path, status_code=303, cookies=[cookie])
 
 
 def form_site_id(data: dict[str, str]) -> int:

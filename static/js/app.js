@@ -13,6 +13,15 @@
   });
 })();
 
+/* htmx leaves error answers unswapped by default: show the ones the server wrote for the page
+   (422: the part redrawn with its messages at the fields; others: a message in #flash). */
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var xhr = event.detail.xhr;
+  if (xhr.status >= 400 && (xhr.status === 422 || xhr.getResponseHeader("HX-Retarget"))) {
+    event.detail.shouldSwap = true;
+  }
+});
+
 /* Sign-out, also without signal: outbox.js first drops the user's offline data (their unsent
    records stay, after asking), then the server is told. Without signal the phone hides the
    user's page, says so, and keeps the sign-out (localStorage under body data-key-signout: the

@@ -1,7 +1,21 @@
 /* Photos of a fix or an 'after' photo: each one is uploaded at once, and its id is added to the
-   form so the report or the verdict carries it. */
+   form so the report or the verdict carries it. A button that needs a photo stays disabled,
+   with its reason shown next to it, until one is uploaded. */
 (function () {
   "use strict";
+  function refresh(form) {
+    var ready = !!form.querySelector("input[name=photo_ids]").value;
+    form.querySelectorAll("[data-needs-photo]").forEach(function (b) { b.disabled = !ready; });
+    form.querySelectorAll("[data-needs-photo-hint]").forEach(function (p) { p.hidden = ready; });
+  }
+  function refreshAll() {
+    document.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[data-needs-photo]") && form.querySelector("input[name=photo_ids]")) refresh(form);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", refreshAll);
+  else refreshAll();
+  window.addEventListener("pageshow", refreshAll);  /* back/forward cache keeps old state */
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (!input.classList || !input.classList.contains("evidence-input") || !input.files.length) return;
@@ -14,21 +28,20 @@
       input.dataset.msgFailed
     ).then(function (results) {
       var problems = [];
-      results.forEach(function (r, i) {
+      results.forEach(function (r) {
         if (!r.ok) { problems.push(r.message); return; }
         var ids = form.querySelector("input[name=photo_ids]");
         ids.value = ids.value ? ids.value + "," + r.id : r.id;
         var li = document.createElement("li");
         var img = document.createElement("img");
-        img.src = URL.createObjectURL(files[i]); img.alt = ""; img.width = 96; img.height = 96;
+        /* the server's thumbnail: Chromium cannot draw a HEIC file from the phone */
+        img.src = "/api/v1/photos/" + r.id + "/thumb"; img.alt = ""; img.width = 96; img.height = 96;
         li.appendChild(img); list.appendChild(li);
       });
       status.textContent = problems.join(" ");
       status.classList.toggle("error", problems.length > 0);
       input.value = "";
-      form.querySelectorAll("[data-needs-photo]").forEach(function (b) {
-        b.disabled = !form.querySelector("input[name=photo_ids]").value;
-      });
+      refresh(form);
     });
   });
 })();

@@ -32,60 +32,134 @@
   }
 
   // --- the list: inspections on this phone, and the user's sites to start one ---
+  function count(key, n) { return fill(outbox.plural(msg, key, n), { n: n }); }
   function showHome() {
     $("offline-home").hidden = false;
     $("offline-walk").hidden = true;
     $("offline-visit").hidden = true;
     $("offline-data").textContent = data
       ? fill(msg.msgDataSaved, { time: new Date(data.saved).toLocaleString() }) : msg.msgNoData;
-    outbox.all("records").then(function (records) {
-      var list = $("offline-drafts");
+    showDrafts();
+    showSites();
+  }
+  // Submitted records listed on this page (uuid -> label): once the outbox has sent one (and
+  // dropped it), the row says so at once, linking to the server's copy, until the page reloads.
+  var listed = {};
+  function draftRow(label, href, state, cls) {
+    var li = el("li", "card " + cls), a = el("a");
+    a.href = href;
+    a.appendChild(el("strong", "", label));
+    a.appendChild(el("span", "muted", state));
+    li.appendChild(a);
+    return li;
+  }
+  function showDrafts() {
+    return outbox.all("records").then(function (records) {
+      var list = $("offline-drafts"), here = {};
       list.textContent = "";
       records.forEach(function (rec) {
         if (rec.kind !== "inspection") return; // verdicts show in their follow-up visit
         if (!mine(rec)) return; // another account's: held, in the bar
-        var li = el("li", "card");
-        var a = el("a");
-        a.href = "/offline#" + rec.uuid;
-        a.appendChild(el("strong", "", rec.label));
-        a.appendChild(el("span", "muted", " " + (rec.state === "refused" ? msg.msgRefused
-          : rec.submit ? msg.msgSubmitted : msg.msgDraft)));
-        li.appendChild(a);
-        list.appendChild(li);
+        here[rec.uuid] = true;
+        var refused = rec.state === "refused";
+        if (rec.submit && !refused) listed[rec.uuid] = rec.label;
+        else delete listed[rec.uuid];
+        list.appendChild(draftRow(rec.label, "/offline#" + rec.uuid,
+          refused ? msg.msgRefused : rec.submit ? msg.msgSubmitted : msg.msgDraft,
+          refused ? "is-refused" : rec.submit ? "is-waiting" : "is-draft"));
       });
+      Object.keys(listed).forEach(function (uuid) {
+        if (!here[uuid]) list.appendChild(draftRow(listed[uuid], "/inspections/" + uuid, msg.msgSent, "is-sent"));
+      });
+      $("offline-drafts-empty").hidden = list.childElementCount > 0;
     });
-    showSites();
+  }
+
+  // Sites in groups: a building or compound with its tenants (the building first), the other
+  // sites by kind. Groups start closed but the first; what the person opens stays open.
+  var KINDS = ["building", "compound", "enterprise", "shop"];
+  var opened = {};
+  function byName(a, b) { return name(a, "name").localeCompare(name(b, "name"), zh ? "zh-CN" : "en"); }
+  function siteGroups() {
+    var sites = data.sites.filter(function (s) { return s.active; });
+    var byId = {}, groups = {};
+    data.sites.forEach(function (s) { byId[s.id] = s; });
+    var leads = {}; // building or compound id -> true when it has a tenant listed here
+    sites.forEach(function (s) { if (s.parent_id && byId[s.parent_id]) leads[s.parent_id] = true; });
+    sites.forEach(function (s) {
+      var lead = s.parent_id && byId[s.parent_id] ? byId[s.parent_id] : leads[s.id] ? s : null;
+      var key = lead ? "site-" + lead.id : "kind-" + s.kind;
+      var g = groups[key] || (groups[key] = {
+        key: key, lead: lead, sites: [],
+        title: lead ? name(lead, "name") : msg["msgGroup" + s.kind.charAt(0).toUpperCase() + s.kind.slice(1)] || s.kind,
+        order: lead ? 0 : 1 + KINDS.indexOf(s.kind)
+      });
+      g.sites.push(s);
+    });
+    return Object.keys(groups).map(function (k) {
+      var g = groups[k];
+      g.sites.sort(function (a, b) { return (b === g.lead) - (a === g.lead) || byName(a, b); });
+      return g;
+    }).sort(function (a, b) { return a.order - b.order || (a.lead ? byName(a.lead, b.lead) : 0); });
+  }
+  function matches(q) {
+    return function (s) { return !q || [s.name_zh, s.name_en, s.address].join(" ").toLowerCase().indexOf(q) >= 0; };
   }
   function showSites() {
-    var list = $("offline-sites");
-    list.textContent = "";
+    var box = $("offline-sites");
+    box.textContent = "";
+    $("offline-count").textContent = "";
     if (!data) return;
-    var q = $("offline-q").value.trim().toLowerCase();
-    var sites = data.sites.filter(function (s) {
-      return s.active && (!q || [s.name_zh, s.name_en, s.address].join(" ").toLowerCase().indexOf(q) >= 0);
-    }).slice(0, 50);
-    if (!sites.length) list.appendChild(el("li", "muted", msg.msgNoSites));
-    sites.forEach(function (site) {
-      var li = el("li", "card");
-      li.appendChild(el("strong", "", name(site, "name")));
-      li.appendChild(el("p", "muted", site.address));
-      var choices = el("div", "offline-templates");
-      data.templates.forEach(function (t) {
-        var b = el("button", "button", name(t, "title"));
-        b.type = "button";
-        b.addEventListener("click", function () { start(site, t); });
-        choices.appendChild(b);
-      });
-      var due = activeItems(site.id);
-      if (due.length) {
-        var visit = el("button", "button visit", fill(msg.msgVisit, { n: due.length }));
-        visit.type = "button";
-        visit.addEventListener("click", function () { location.hash = "visit-" + site.id; });
-        choices.appendChild(visit);
+    var q = $("offline-q").value.trim().toLowerCase(), shown = 0;
+    siteGroups().forEach(function (g, i) {
+      var sites = g.sites.filter(matches(q));
+      if (!sites.length) return;
+      shown += sites.length;
+      var due = sites.filter(function (s) { return activeItems(s.id).length; }).length;
+      var details = el("details", "site-group card"), summary = el("summary"), head = el("span", "group-head");
+      details.dataset.group = g.key;
+      head.appendChild(el("strong", "", g.title));
+      head.appendChild(el("span", "muted", count("msgSites", sites.length)));
+      if (due) head.appendChild(el("span", "badge due", count("msgDue", due)));
+      summary.appendChild(head);
+      details.appendChild(summary);
+      var list = el("ul", "list offline-list");
+      details.appendChild(list);
+      function draw() { // cards are made when their group opens
+        if (!details.open || list.childElementCount) return;
+        sites.forEach(function (site) { list.appendChild(siteCard(site)); });
       }
-      li.appendChild(choices);
-      list.appendChild(li);
+      details.open = q ? true : g.key in opened ? opened[g.key] : i === 0;
+      draw();
+      details.addEventListener("toggle", function () {
+        if (!q) opened[g.key] = details.open;
+        draw();
+      });
+      box.appendChild(details);
     });
+    $("offline-count").textContent = shown ? count("msgSites", shown) : "";
+    if (!shown) box.appendChild(el("p", "muted", msg.msgNoSites));
+  }
+  function siteCard(site) {
+    var li = el("li", "card");
+    li.appendChild(el("strong", "", name(site, "name")));
+    if (site.address) li.appendChild(el("p", "muted", site.address));
+    var choices = el("div", "offline-templates");
+    data.templates.forEach(function (t) {
+      var b = el("button", "button", name(t, "title"));
+      b.type = "button";
+      b.addEventListener("click", function () { start(site, t); });
+      choices.appendChild(b);
+    });
+    var due = activeItems(site.id);
+    if (due.length) {
+      var visit = el("button", "button visit", count("msgVisit", due.length));
+      visit.type = "button";
+      visit.addEventListener("click", function () { location.hash = "visit-" + site.id; });
+      choices.appendChild(visit);
+    }
+    li.appendChild(choices);
+    return li;
   }
   // Who made a record: only that account's session sends it, and only it sees the record
   // (one without a maker, from older versions, is nobody's).
@@ -150,7 +224,7 @@
     li.querySelector(".num").textContent = number;
     li.querySelector(".text").textContent = name(item, "text");
     var note = li.querySelector("textarea"), deadline = li.querySelector("input[type=date]");
-    var count = li.querySelector(".photo-count"), thumbs = li.querySelector(".thumbs");
+    var photoCount = li.querySelector(".photo-count"), thumbs = li.querySelector(".thumbs");
     var fieldError = rec.error && rec.error.fields && rec.error.fields[item.code];
     if (fieldError) li.appendChild(el("p", "error item-error", fieldError));
     function draw() {
@@ -165,7 +239,7 @@
       // photos on the phone, and those the server already has (an inspection begun online)
       var total = photos.length + ((rec.server_photos && rec.server_photos[item.code]) || 0);
       li.dataset.photos = total;
-      count.textContent = fill(msg.msgPhotos, { n: total });
+      photoCount.textContent = fill(msg.msgPhotos, { n: total });
     }
     function update(changes) {
       var a = answerOf(rec, item.code);
@@ -208,7 +282,7 @@
   }
   // The same checks as the server; when they pass, the record is marked for submitting.
   function submit(rec, template) {
-    var first = null, count = 0;
+    var first = null, problems = 0;
     template.items.forEach(function (item) {
       var li = $("item-" + item.code);
       var old = li.querySelector(".client-error");
@@ -221,12 +295,12 @@
         var p = el("p", "error client-error", problem);
         p.setAttribute("role", "alert");
         li.appendChild(p);
-        count += 1;
+        problems += 1;
         first = first || li;
       }
     });
     if (first) {
-      $("offline-check").textContent = msg.msgCheck.replace("%n", count);
+      $("offline-check").textContent = count("msgCheck", problems);
       first.scrollIntoView({ block: "center" });
       return;
     }
@@ -294,6 +368,7 @@
     function showState(rec) {
       li.querySelector(".answer-buttons").hidden = !!rec;
       details.hidden = !!rec || !outcome;
+      if (rec) li.dataset.verdict = rec.uuid; // refreshVisit() says when the outbox sent it
       li.querySelector(".verdict-state").textContent = !rec ? ""
         : rec.state === "refused" ? msg.msgVerdictRefused
         : rec.body.outcome === "closed" ? msg.msgSavedFixed : msg.msgSavedNotFixed;
@@ -347,6 +422,39 @@
     showState(verdict);
     return li;
   }
+
+  // The outbox changed (a sync round sent or refused something): the list or the visit on show
+  // says so at once, with the phone's copy of the items (a verdict sent may have closed one).
+  function refreshVisit() {
+    return outbox.all("records").then(function (records) {
+      var byId = {};
+      records.forEach(function (r) { byId[r.uuid] = r; });
+      document.querySelectorAll("#offline-visit-items li[data-verdict]").forEach(function (li) {
+        var rec = byId[li.dataset.verdict], state = li.querySelector(".verdict-state");
+        if (!rec) state.textContent = msg.msgSent;
+        else if (rec.state === "refused") state.textContent = msg.msgVerdictRefused;
+      });
+    });
+  }
+  function refresh() {
+    return outbox.getMeta("data").then(function (saved) {
+      var same = saved && data && saved.me && data.me && saved.me.id === data.me.id;
+      var itemsChanged = same && JSON.stringify((saved.items || []).map(function (it) { return it.id; }))
+        !== JSON.stringify((data.items || []).map(function (it) { return it.id; }));
+      if (same) data = saved;
+      if (!$("offline-home").hidden) {
+        showDrafts();
+        if (itemsChanged) showSites();
+      } else if (!$("offline-visit").hidden) {
+        refreshVisit();
+      }
+    });
+  }
+  var pendingRefresh = null;
+  outbox.onChange(function () { // a round changes many rows: one refresh after it settles
+    clearTimeout(pendingRefresh);
+    pendingRefresh = setTimeout(refresh, 150);
+  });
 
   function route() {
     var id = location.hash.slice(1);

@@ -65,6 +65,108 @@
   var pending = {};
   var outbox = window.InspectOutbox;
 
+  // Notes and deadlines are saved as they are typed (after a pause), when the field is left and
+  // when the page is hidden; the field says "Saved" or "Not saved yet, retrying". Until the
+  // server has a value it is kept here and in sessionStorage, so a reload or a redrawn item (a
+  // photo added, an answer changed) puts it back. A date outside the allowed range is refused
+  // at the field and never holds back the note.
+  var KEEP = "inspect-unsaved:" + inspection + ":";
+  var unsaved = {}, waits = {}, chains = {}, retries = {};
+  function itemLi(code) { return document.getElementById("item-" + code); }
+  function remember(code) {
+    try {
+      if (unsaved[code] && Object.keys(unsaved[code]).length) sessionStorage.setItem(KEEP + code, JSON.stringify(unsaved[code]));
+      else { delete unsaved[code]; sessionStorage.removeItem(KEEP + code); }
+    } catch (e) { /* no storage (private mode): the page still saves */ }
+  }
+  function say(code, name, text, isError) {
+    var p = document.getElementById(name + "-state-" + code);
+    if (!p) return;
+    p.textContent = text;
+    p.classList.toggle("error", !!isError);
+    p.classList.toggle("muted", !isError);
+  }
+  function typed(input, now) {
+    var code = input.closest("li.item").dataset.code, name = input.name;
+    clearTimeout(waits[code]);
+    if (name === "deadline" && !input.checkValidity()) {
+      say(code, name, root.dataset.msgDeadlineRange, true);
+      if (unsaved[code]) { delete unsaved[code].deadline; remember(code); }
+    } else {
+      unsaved[code] = unsaved[code] || {};
+      unsaved[code][name] = input.value;
+      remember(code);
+      say(code, name, "");
+    }
+    if (unsaved[code]) waits[code] = setTimeout(save, now ? 0 : 800, code);
+  }
+  function save(code) {
+    clearTimeout(waits[code]);
+    chains[code] = (chains[code] || Promise.resolve()).then(function () { return send(code, false); });
+    return chains[code];
+  }
+  function send(code, keepalive) {
+    var fields = unsaved[code];
+    if (!fields) return null;
+    var names = Object.keys(fields), body = JSON.stringify(fields);
+    names.forEach(function (n) { say(code, n, root.dataset.msgSaving); });
+    return fetch("/api/v1/inspections/" + inspection + "/answers/" + encodeURIComponent(code), {
+      method: "PATCH", body: body, keepalive: keepalive, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": pageToken() }
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (reply) {
+        var error = reply.error || {}, refused = (error.fields || {}).deadline;
+        if (r.status >= 500) throw new Error(String(r.status));
+        retries[code] = 0;
+        names.forEach(function (n) {
+          if (r.ok || (n === "note" && refused)) {
+            if (unsaved[code] && unsaved[code][n] === fields[n]) delete unsaved[code][n];
+            say(code, n, root.dataset.msgSaved);
+          } else {
+            if (n === "deadline" && unsaved[code]) delete unsaved[code].deadline;
+            say(code, n, refused || error.message || root.dataset.msgNotSaved, true);
+          }
+        });
+        remember(code);
+      });
+    }).catch(function () {
+      if (keepalive) return;
+      names.forEach(function (n) { say(code, n, root.dataset.msgRetrying, true); });
+      retries[code] = Math.min((retries[code] || 0) + 1, 5);
+      waits[code] = setTimeout(save, 1000 * Math.pow(2, retries[code]), code);
+      if (!navigator.onLine && itemLi(code)) offerOffline(itemLi(code));
+    });
+  }
+  // A redrawn item (htmx) gets back what the server does not have yet.
+  function restore(li) {
+    var fields = unsaved[li.dataset.code];
+    if (!fields) return;
+    Object.keys(fields).forEach(function (name) {
+      var input = li.querySelector(".autosave[name=" + name + "]");
+      if (input) input.value = fields[name];
+    });
+    save(li.dataset.code);
+  }
+  try {
+    Object.keys(sessionStorage).forEach(function (key) {
+      if (key.indexOf(KEEP) === 0) unsaved[key.slice(KEEP.length)] = JSON.parse(sessionStorage.getItem(key));
+    });
+  } catch (e) { /* no storage */ }
+  document.querySelectorAll("#walkthrough li.item").forEach(restore);
+  document.body.addEventListener("htmx:load", function (event) {
+    if (event.target.matches && event.target.matches("li.item")) restore(event.target);
+  });
+  root.addEventListener("input", function (event) {
+    if (event.target.classList.contains("autosave")) typed(event.target, false);
+  });
+  root.addEventListener("change", function (event) {
+    if (event.target.classList.contains("autosave")) typed(event.target, true);
+  });
+  function leaving() { Object.keys(unsaved).forEach(function (code) { send(code, true); }); }
+  window.addEventListener("pagehide", leaving);
+  document.addEventListener("visibilitychange", function () { if (document.hidden) leaving(); });
+  window.addEventListener("online", function () { Object.keys(unsaved).forEach(save); });
+
   // Tell the user when an answer could not be saved (no signal); htmx keeps the old state.
   document.body.addEventListener("htmx:sendError", function (event) {
     var li = event.target.closest && event.target.closest("li.item");
@@ -116,7 +218,10 @@
               started_at: d.started, answers: answers },
       server_photos: serverPhotos, submit: false, dirty: true, state: "waiting", error: null
     };
-    outbox.put("records", rec).then(function () { window.location.href = "/offline#" + inspection; });
+    outbox.put("records", rec).then(function () {
+      Object.keys(unsaved).forEach(function (code) { unsaved[code] = null; remember(code); });
+      window.location.href = "/offline#" + inspection;
+    });
   }
 
   // Where the phone is when the inspection begins, if the inspector allows it: asked at the
@@ -144,7 +249,14 @@
   // The same checks as the server, before sending: point at the first item that needs work.
   var submitForm = document.getElementById("submit-form");
   submitForm.addEventListener("submit", function (event) {
-    var first = null, count = 0;
+    var first = null, count = 0, waiting = Object.keys(unsaved);
+    if (waiting.length) { // notes still being typed or sent go first, then the submit
+      event.preventDefault();
+      Promise.all(waiting.map(save)).then(function () {
+        if (!Object.keys(unsaved).length) submitForm.requestSubmit();
+      });
+      return;
+    }
     document.querySelectorAll("li.item").forEach(function (li) {
       var old = li.querySelector(".client-error");
       if (old) old.remove();

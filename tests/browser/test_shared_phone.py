@@ -242,7 +242,7 @@ def test_sign_out_empties_the_http_cache(browser, live_server, login, tmp_path):
         _site, item_id = fail_one_item(page.request, gap)
         login(page, "inspector1")
         page.goto(f"/rectifications/{item_id}")
-        img = page.locator("ul.thumbs img").first
+        img = page.locator("#compare img").first  # the finding photo, "Before"
         img.scroll_into_view_if_needed()
         wait_until(page, "(img) => img.complete && img.naturalWidth > 0", img.element_handle())
         photo = img.get_attribute("src")

@@ -12,8 +12,10 @@ from inspect_app.auth.guards import admin_only
 from inspect_app.bounds import Id
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
+from inspect_app.i18n import gettext as _
+from inspect_app.i18n import localized
 from inspect_app.models import Role, Subdistrict, utcnow
-from inspect_app.web import render
+from inspect_app.web import done, render
 
 
 def _subdistricts(db: DbSession, request: Request) -> list[Subdistrict]:
@@ -64,7 +66,7 @@ class AdminUsersController(Controller):
     @post("/locks/{lock_id:int}/lift", sync_to_thread=True, status_code=303)
     def lift_login_lock(self, request: Request, db: DbSession, lock_id: FromPath[Id]) -> Redirect:
         service.lift_login_lock(session=db, actor=request.user, lock_id=lock_id)
-        return Redirect("/admin/users/locks", status_code=303)
+        return done("/admin/users/locks", _("Lock lifted: the account may sign in again."))
 
     @get("/new", sync_to_thread=True)
     def new_user(self, request: Request, db: DbSession) -> Template:
@@ -79,10 +81,10 @@ class AdminUsersController(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         try:
-            service.create_user(session=db, settings=settings, actor=request.user, data=data)
+            user = service.create_user(session=db, settings=settings, actor=request.user, data=data)
         except Invalid as exc:
             return self._form(request, db, account=None, values=data, errors=exc.fields, status=422)
-        return Redirect("/admin/users", status_code=303)
+        return done("/admin/users", _("Account %(name)s created.", name=user.username))
 
     @get("/{user_id:int}", sync_to_thread=True)
     def edit_user(self, request: Request, db: DbSession, user_id: FromPath[Id]) -> Template:
@@ -98,16 +100,25 @@ class AdminUsersController(Controller):
         user_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
+        account = service.get_user(session=db, actor=request.user, user_id=user_id)
+        was_active = account.active
         try:
             service.update_user(
                 session=db, settings=settings, actor=request.user, user_id=user_id, data=data
             )
         except Invalid as exc:
-            account = service.get_user(session=db, actor=request.user, user_id=user_id)
             return self._form(
                 request, db, account=account, values=data, errors=exc.fields, status=422
             )
-        return Redirect("/admin/users", status_code=303)
+        if was_active and not account.active:
+            message = _(
+                "Account %(name)s deactivated: it can no longer sign in, and its sessions and "
+                "API tokens have ended.",
+                name=account.username,
+            )
+        else:
+            message = _("Account %(name)s saved.", name=account.username)
+        return done("/admin/users", message)
 
 
 class AdminTeamsController(Controller):
@@ -147,7 +158,9 @@ class AdminTeamsController(Controller):
             team = service.save_team(session=db, actor=request.user, data=data)
         except Invalid as exc:
             return self._form(request, db, team=None, values=data, errors=exc.fields, status=422)
-        return Redirect(f"/admin/teams/{team.id}", status_code=303)
+        return done(
+            f"/admin/teams/{team.id}", _("Team %(name)s created.", name=localized(team, "name"))
+        )
 
     @get("/{team_id:int}", sync_to_thread=True)
     def edit_team(self, request: Request, db: DbSession, team_id: FromPath[Id]) -> Template:
@@ -163,12 +176,20 @@ class AdminTeamsController(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         data = _with_checkbox(data, "active")
+        team = service.get_team(session=db, actor=request.user, team_id=team_id)
+        was_active = team.active
         try:
             service.save_team(session=db, actor=request.user, data=data, team_id=team_id)
         except Invalid as exc:
-            team = service.get_team(session=db, actor=request.user, team_id=team_id)
             return self._form(request, db, team=team, values=data, errors=exc.fields, status=422)
-        return Redirect(f"/admin/teams/{team_id}", status_code=303)
+        name = localized(team, "name")
+        if was_active and not team.active:
+            message = _(
+                "Team %(name)s deactivated: its inspectors no longer see its sites.", name=name
+            )
+        else:
+            message = _("Team %(name)s saved.", name=name)
+        return done(f"/admin/teams/{team_id}", message)
 
     @post("/{team_id:int}/members", sync_to_thread=True)
     def add_member(
@@ -179,7 +200,7 @@ class AdminTeamsController(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         try:
-            service.add_team_member(
+            member = service.add_team_member(
                 session=db, actor=request.user, team_id=team_id, username=data.get("username", "")
             )
         except Invalid as exc:
@@ -187,11 +208,13 @@ class AdminTeamsController(Controller):
             return self._form(
                 request, db, team=team, values=team.model_dump(), errors=exc.fields, status=422
             )
-        return Redirect(f"/admin/teams/{team_id}", status_code=303)
+        return done(
+            f"/admin/teams/{team_id}", _("%(name)s added to the team.", name=member.username)
+        )
 
     @post("/{team_id:int}/members/{user_id:int}/remove", sync_to_thread=True)
     def remove_member(
         self, request: Request, db: DbSession, team_id: FromPath[Id], user_id: FromPath[Id]
     ) -> Redirect:
         service.remove_team_member(session=db, actor=request.user, team_id=team_id, user_id=user_id)
-        return Redirect(f"/admin/teams/{team_id}", status_code=303)
+        return done(f"/admin/teams/{team_id}", _("Removed from the team."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, get, patch, put
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -17,7 +17,14 @@ from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service, sync
-from inspect_app.inspections.schemas import AnswerOut, InspectionIn, InspectionOut, PhotoOut
+from inspect_app.inspections.schemas import (
+    AnswerFieldsIn,
+    AnswerOut,
+    AnswerSavedOut,
+    InspectionIn,
+    InspectionOut,
+    PhotoOut,
+)
 from inspect_app.models import Photo, PhotoBlob
 from inspect_app.photos.service import photo_urls
 
@@ -116,6 +123,42 @@ class InspectionsApiController(Controller):
         # Commit here in the worker thread. Left to the request's cleanup, the commit waits for
         # the event loop, and SQLite's write lock stays taken until then: a query on the loop
         # that waits for the lock (the token check) would stall the loop that should release it.
+        db.commit()
+        return out
+
+    @patch("/inspections/{uuid:str}/answers/{item_code:str}", responses=ERRORS, sync_to_thread=True)
+    def patch_answer(
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        uuid: FromPath[str],
+        item_code: FromPath[str],
+        data: JSONBody[AnswerFieldsIn],
+    ) -> AnswerSavedOut:
+        """Save the note or deadline of a draft's answer as it is typed. A deadline outside the
+        allowed range is 422 on `deadline` alone: the note sent with it is saved all the same."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        try:
+            answer = service.save_fields(
+                session=db,
+                user=request.user,
+                inspection=inspection,
+                item_code=item_code,
+                note=data.note,
+                deadline=data.deadline,
+                time_zone=settings.time_zone,
+                horizon_days=settings.deadline_horizon_days,
+            )
+        except service.DeadlineRefused as exc:
+            db.commit()
+            raise Invalid(exc.message, fields={"deadline": exc.fields.get(item_code, "")}) from None
+        out = AnswerSavedOut(
+            item_code=answer.item_code,
+            result=answer.result,
+            note=answer.note,
+            deadline=answer.deadline,
+        )
         db.commit()
         return out
 

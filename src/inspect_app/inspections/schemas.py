@@ -17,6 +17,20 @@ class AnswerIn(BaseModel):
     deadline: date | None = None
 
 
+class AnswerFieldsIn(BaseModel):
+    """What the walkthrough saves as it is typed; a field left out keeps its value."""
+
+    note: str | None = Field(default=None, max_length=column_length(Answer, "note"))
+    deadline: str | None = Field(default=None, max_length=40, description="YYYY-MM-DD")
+
+
+class AnswerSavedOut(BaseModel):
+    item_code: str
+    result: Result
+    note: str
+    deadline: date | None
+
+
 class InspectionIn(BaseModel):
     site_id: Id
     template_code: str = Field(max_length=column_length(ChecklistTemplate, "code"))

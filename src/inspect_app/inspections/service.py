@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
@@ -88,6 +89,37 @@ def start_inspection(
     session.add(inspection)
     session.flush()
     return inspection
+
+
+def open_draft(
+    *, session: Session, user: CurrentUser, site_id: int, template_code: str
+) -> Inspection | None:
+    """The inspector's unsubmitted inspection of this site with this checklist, if any (the
+    newest): starting again continues it rather than making a second draft."""
+    return session.exec(
+        select(Inspection)
+        .join(TemplateVersion, TemplateVersion.id == Inspection.version_id)
+        .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
+        .where(
+            Inspection.inspector_id == user.id,
+            Inspection.site_id == site_id,
+            Inspection.status == InspectionStatus.draft,
+            ChecklistTemplate.code == template_code,
+        )
+        .order_by(Inspection.started_at.desc(), Inspection.id.desc())
+    ).first()
+
+
+def discard_draft(*, session: Session, user: CurrentUser, inspection: Inspection) -> int:
+    """Throw away a draft on purpose (its inspector only): answers, photos and the draft itself.
+    Returns the site's id. Photo files stay while other records use them."""
+    require_editable(inspection, user)
+    for model in (Photo, Answer):
+        session.execute(delete(model).where(model.inspection_id == inspection.id))
+    site_id = inspection.site_id
+    session.delete(inspection)
+    session.flush()
+    return site_id
 
 
 def record_location(
@@ -186,6 +218,41 @@ def save_answer(
     if refused is not None:
         raise DeadlineRefused(refused.message, fields=refused.fields)
     return answer
+
+
+def save_fields(
+    *,
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    item_code: str,
+    note: str | None = None,
+    deadline: str | None = None,
+    time_zone: str,
+    horizon_days: int = HORIZON_DAYS,
+) -> Answer:
+    """Change the note or the deadline of an answer already given, as they are typed; what is
+    not sent stays. A refused deadline is refused alone (DeadlineRefused once the note is saved)."""
+    require_editable(inspection, user)
+    answer = answers_by_code(session=session, inspection=inspection).get(item_code)
+    if answer is None:
+        if item_code not in _items_by_code(session, inspection):
+            raise NotFound(_("This checklist has no item %(code)s.", code=item_code))
+        raise Invalid(
+            _("Answer this item before its note or deadline."),
+            fields={item_code: _("Choose an answer.")},
+        )
+    return save_answer(
+        session=session,
+        user=user,
+        inspection=inspection,
+        item_code=item_code,
+        result=answer.result.value,
+        note=answer.note if note is None else note,
+        deadline=deadline or None,
+        time_zone=time_zone,
+        horizon_days=horizon_days,
+    )
 
 
 def parse_deadline(value: str | date | None, item_code: str) -> date | None:

@@ -31,7 +31,11 @@ def _float(value: str | None) -> float | None:
 def _deadline_context(settings) -> dict:
     """The deadline window's ends, for the date field's min and max."""
     window = deadline_window(today_in(settings.time_zone), settings.deadline_horizon_days)
-    return {"today": window.first.isoformat(), "latest": window.last.isoformat()}
+    return {
+        "today": window.first.isoformat(),
+        "latest": window.last.isoformat(),
+        "deadline_range": window.message(),
+    }
 
 
 def _default(item, settings):
@@ -46,7 +50,7 @@ class InspectionsController(Controller):
     guards = [require_login]
 
     def _walkthrough(
-        self, request, db, settings, inspection, *, errors=None, status=200
+        self, request, db, settings, inspection, *, errors=None, status=200, continued=False
     ) -> Template:
         summary = service.summarise(session=db, inspection=inspection)
         return render(
@@ -55,6 +59,7 @@ class InspectionsController(Controller):
             s=summary,
             errors=errors or {},
             status_code=status,
+            continued=continued,
             defaults={i.code: _default(i, settings) for i in summary.view.items},
             **_deadline_context(settings),
         )
@@ -80,15 +85,29 @@ class InspectionsController(Controller):
     def start(
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Redirect:
-        """Start an inspection of a site with a checklist (from the site page)."""
+        """Start an inspection of a site with a checklist (from the site page); the inspector's
+        open draft of the same site and checklist is continued instead, and the page says so."""
+        site_id, code = form_site_id(data), data.get("template_code", "")
+        draft = service.open_draft(
+            session=db, user=request.user, site_id=site_id, template_code=code
+        )
+        if draft is not None:
+            return Redirect(f"/inspections/{draft.uuid}?continued=1", status_code=303)
         inspection = service.start_inspection(
             session=db,
             user=request.user,
-            site_id=form_site_id(data),
-            template_code=data.get("template_code", ""),
+            site_id=site_id,
+            template_code=code,
             uuid=str(uuidlib.uuid4()),
         )
         return Redirect(f"/inspections/{inspection.uuid}", status_code=303)
+
+    @post("/{uuid:str}/discard", sync_to_thread=True)
+    def discard(self, request: Request, db: DbSession, uuid: FromPath[str]) -> Redirect:
+        """Throw the draft away on purpose (its inspector only; a submitted one cannot be)."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        site_id = service.discard_draft(session=db, user=request.user, inspection=inspection)
+        return Redirect(f"/sites/{site_id}?discarded=1", status_code=303)
 
     @get("/{uuid:str}", sync_to_thread=True)
     def show(
@@ -100,7 +119,8 @@ class InspectionsController(Controller):
             inspection.status == InspectionStatus.draft
             and inspection.inspector_id == request.user.id
         ):
-            return self._walkthrough(request, db, settings, inspection)
+            continued = request.query_params.get("continued") == "1"
+            return self._walkthrough(request, db, settings, inspection, continued=continued)
         summary = service.summarise(session=db, inspection=inspection)
         return render(request, "inspections/summary.html", s=summary)
 

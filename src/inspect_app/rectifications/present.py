@@ -14,7 +14,7 @@ from inspect_app.i18n import gettext as _
 from inspect_app.inspections.api import photo_out
 from inspect_app.inspections.service import blobs_for
 from inspect_app.models import Inspection
-from inspect_app.rectifications import queries, service
+from inspect_app.rectifications import history, queries, service
 from inspect_app.rectifications.schemas import (
     BoardOut,
     CountOut,
@@ -97,6 +97,8 @@ def detail_out(
         return [photo_out(p, blobs[p.sha256], staff=user.is_staff) for p in photos.get(group, [])]
 
     inspection = session.get(Inspection, row.item.inspection_id)
+    events = service.events(session=session, item=row.item)
+    people = history.actors(session=session, reader=user, user_ids=(e.actor_id for e in events))
     return RectificationDetail(
         **row_out(row, today).model_dump(exclude={"inspection_uuid"}),
         inspection_uuid=inspection.uuid if inspection else None,
@@ -105,9 +107,13 @@ def detail_out(
         finding_photos=out("finding"),
         events=[
             EventOut(
-                **e.model_dump(exclude={"rectification_id", "request_id"}), photos=out(str(e.id))
+                **e.model_dump(exclude={"rectification_id", "request_id"}),
+                actor_name=people[e.actor_id].name,
+                actor_role=people[e.actor_id].role,
+                actor_role_label=people[e.actor_id].role_label,
+                photos=out(str(e.id)),
             )
-            for e in service.events(session=session, item=row.item)
+            for e in events
         ],
     )
 

@@ -15,6 +15,7 @@ from inspect_app.models import (
     Photo,
     RectificationEvent,
     RectificationStatus,
+    Role,
     Severity,
 )
 
@@ -25,6 +26,12 @@ class EventOut(BaseModel):
     id: int
     kind: EventKind
     actor_id: int
+    actor_name: str = Field(
+        description="The person's display name; empty when the reader may not see a name "
+        "(a business owner sees no other account's username)"
+    )
+    actor_role: Role
+    actor_role_label: str = Field(description="The role in the reader's language")
     at: datetime
     from_status: RectificationStatus | None
     to_status: RectificationStatus
@@ -49,7 +56,9 @@ class RectificationOut(BaseModel):
     status: RectificationStatus
     deadline: date
     overdue: bool
-    days_left: int = Field(description="Days until the deadline; negative when overdue")
+    days_left: int | None = Field(
+        description="Days until the deadline; negative when overdue; null once closed or cancelled"
+    )
     created_at: datetime
     resolved_at: datetime | None
 

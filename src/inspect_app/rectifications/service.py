@@ -35,9 +35,10 @@ def is_overdue(item: Rectification, today: date) -> bool:
     return item.status in ACTIVE and item.deadline < today
 
 
-def days_left(item: Rectification, today: date) -> int:
-    """Positive: days until the deadline; negative: days overdue."""
-    return (item.deadline - today).days
+def days_left(item: Rectification, today: date) -> int | None:
+    """Positive: days until the deadline; negative: days overdue; None once closed or cancelled
+    (a finished item has no time left or lost)."""
+    return (item.deadline - today).days if item.status in ACTIVE else None
 
 
 def get_rectification(*, session: Session, user: CurrentUser, item_id: int) -> Rectification:

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
-from inspect_app.auth.guards import require_login, require_roles
+from inspect_app.auth.guards import require_login, require_roles, staff_only
 from inspect_app.auth.views import safe_next
 from inspect_app.bounds import MAX_OFFSET, Id, parse_whole
 from inspect_app.deps import AppSettings, DbSession
@@ -18,11 +18,11 @@ from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
 from inspect_app.inspections.api import check_uuid
 from inspect_app.models import Role, Severity, Site, SiteKind
-from inspect_app.rectifications import chart, export, present, queries, service
+from inspect_app.rectifications import chart, chips, export, history, present, queries, service
 from inspect_app.rectifications.schemas import MAX_PHOTOS, NOTE_MAX
 from inspect_app.sites.service import visible_teams
 from inspect_app.timezone import FILTER_WINDOW, deadline_window, today_in
-from inspect_app.web import form_site_id, render
+from inspect_app.web import done, form_site_id, render
 
 PAGE_SIZE = 30
 EXPORT_LIMIT = 50_000
@@ -69,6 +69,9 @@ class RectificationsController(Controller):
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
+        office = request.user.is_staff  # owners get no team filter, no exports, no codes
+        teams = visible_teams(session=db, user=request.user) if office else []
+        templates = chips.checklists(session=db)
         return {
             "rows": rows,
             "total": total,
@@ -76,7 +79,12 @@ class RectificationsController(Controller):
             "page": page,
             "today": today,
             "pages": max(1, -(-total // PAGE_SIZE)),
-            "teams": visible_teams(session=db, user=request.user),
+            "office": office,
+            "teams": teams,
+            "templates": templates,
+            "chips": chips.chips(
+                session=db, user=request.user, f=f, teams=teams, templates=templates
+            ),
             "kinds": list(SiteKind),
             "severities": list(Severity),
             "statuses": ["active", *[s.value for s in service.Status]],
@@ -93,12 +101,12 @@ class RectificationsController(Controller):
             **self._list_context(request, db, settings),
         )
 
-    @get("/export.csv", sync_to_thread=True)
+    @get("/export.csv", guards=[staff_only], sync_to_thread=True)
     def export_csv(self, request: Request, db: DbSession, settings: AppSettings) -> Response:
         """CSV of every row the current filter selects (UTF-8 with BOM, for Excel)."""
         return _export(request, db, settings, "csv")
 
-    @get("/export.xlsx", sync_to_thread=True)
+    @get("/export.xlsx", guards=[staff_only], sync_to_thread=True)
     def export_xlsx(self, request: Request, db: DbSession, settings: AppSettings) -> Response:
         """XLSX of every row the current filter selects."""
         return _export(request, db, settings, "xlsx")
@@ -112,6 +120,8 @@ class RectificationsController(Controller):
     def _item(self, request, db, settings, item_id, *, errors=None, status=200) -> Template:
         today = today_in(settings.time_zone)
         row = present.find_row(session=db, user=request.user, item_id=item_id, today=today)
+        events = service.events(session=db, item=row.item)
+        photos = service.photos_of(session=db, item=row.item)
         return render(
             request,
             "rectifications/item.html",
@@ -119,16 +129,24 @@ class RectificationsController(Controller):
             today=today,
             latest=deadline_window(today, settings.deadline_horizon_days).last,
             errors=errors or {},
-            events=service.events(session=db, item=row.item),
-            photos=service.photos_of(session=db, item=row.item),
+            events=events,
+            actors=history.actors(
+                session=db, reader=request.user, user_ids=(e.actor_id for e in events)
+            ),
+            outcome=history.outcome(events),
+            compare=history.comparison(photos, events),
+            photos=photos,
             overdue=service.is_overdue(row.item, today),
-            days=service.days_left(row.item, today),
             visit_uuid=request.query_params.get("visit", ""),
             form_token=str(uuidlib.uuid4()),
             status_code=status,
         )
 
-    def _act(self, request, db, settings, item_id, action, data) -> Template | Redirect:
+    def _act(
+        self, request, db, settings, item_id, action, data, message: str = ""
+    ) -> Template | Redirect:
+        """Run a state change; a refusal re-renders the item with the reason, success goes
+        back (saying `message` once, when given; a verdict's outcome shows where it lands)."""
         try:
             action()
         except (Invalid, AppError) as exc:
@@ -144,7 +162,7 @@ class RectificationsController(Controller):
                 status=exc.status_code,
             )
         target = safe_next(data.get("next") or f"/rectifications/{item_id}")
-        return Redirect(target, status_code=303)
+        return done(target, message) if message else Redirect(target, status_code=303)
 
     @post("/{item_id:int}/report-fixed", sync_to_thread=True, status_code=303)
     def report_fixed(
@@ -164,6 +182,7 @@ class RectificationsController(Controller):
                 session=db, user=request.user, item_id=item_id, change=_change(data)
             ),
             data,
+            _("Your report was sent. The inspector will come back to check the fix."),
         )
 
     @post("/{item_id:int}/verify", sync_to_thread=True, status_code=303)
@@ -215,6 +234,7 @@ class RectificationsController(Controller):
                 horizon_days=settings.deadline_horizon_days,
             ),
             data,
+            _("The deadline was extended."),
         )
 
     @post("/{item_id:int}/cancel", sync_to_thread=True, status_code=303)
@@ -235,15 +255,14 @@ class RectificationsController(Controller):
                 session=db, user=request.user, item_id=item_id, change=_change(data)
             ),
             data,
+            _("The item was cancelled."),
         )
 
 
 def _export(request: Request, db, settings, fmt: str) -> Response:
     f = present.parse_filter(request.query_params)
     today = today_in(settings.time_zone)
-    rows, _total = queries.list_items(
-        session=db, user=request.user, f=f, today=today, limit=EXPORT_LIMIT
-    )
+    rows = queries.export_rows(session=db, user=request.user, f=f, today=today, limit=EXPORT_LIMIT)
     if fmt == "csv":
         body, media = export.to_csv(rows, today, settings.time_zone), "text/csv; charset=utf-8"
     else:
@@ -277,15 +296,22 @@ class VisitsController(Controller):
     ) -> Template:
         visit = service.get_visit(session=db, user=request.user, uuid=check_uuid(uuid))
         today = today_in(settings.time_zone)
-        rows = queries.active_site_rows(
-            session=db, user=request.user, site_id=visit.site_id, today=today
-        )
+        verdicts = history.visit_verdicts(session=db, user=request.user, visit=visit)
+        judged = {v.row.item.id for v in verdicts}  # an item judged here is not asked again
+        rows = [
+            r
+            for r in queries.active_site_rows(
+                session=db, user=request.user, site_id=visit.site_id, today=today
+            )
+            if r.item.id not in judged
+        ]
         return render(
             request,
             "rectifications/visit.html",
             visit=visit,
             site=db.get(Site, visit.site_id),
             rows=rows,
+            verdicts=verdicts,
             today=today,
             photos={r.item.id: service.photos_of(session=db, item=r.item) for r in rows},
             closed_out=service.site_closed_out(session=db, site_id=visit.site_id),

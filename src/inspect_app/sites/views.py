@@ -15,14 +15,16 @@ from inspect_app.bounds import Id, Page, parse_whole
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
+from inspect_app.i18n import localized
 from inspect_app.inspections import service as inspections
 from inspect_app.inspections.views import start_choices
 from inspect_app.models import Role, Site, SiteKind, Subdistrict, Team
+from inspect_app.rectifications import history as rect_history
 from inspect_app.rectifications import queries as rect_queries
 from inspect_app.rectifications import service as rectifications
 from inspect_app.sites import importer, service
 from inspect_app.timezone import today_in
-from inspect_app.web import render
+from inspect_app.web import done, render
 
 PAGE_SIZE = 30
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -108,6 +110,10 @@ class SitesController(Controller):
                 session=db, user=request.user, site_id=site.id, today=today
             ),
             closed_out=rectifications.site_closed_out(session=db, site_id=site.id),
+            visits=rect_history.site_visits(session=db, reader=request.user, site_id=site.id),
+            closed_items=rect_history.recently_closed(
+                session=db, user=request.user, site_id=site.id
+            ),
             today=today,
         )
 
@@ -170,7 +176,7 @@ class SitesController(Controller):
             )
         except Invalid as exc:
             return self._form(request, db, site=None, values=data, errors=exc.fields, status=422)
-        return Redirect(f"/sites/{site.id}", status_code=303)
+        return done(f"/sites/{site.id}", _("Site %(name)s added.", name=localized(site, "name")))
 
     @get("/{site_id:int}/edit", guards=[admin_only], sync_to_thread=True)
     def edit_form(self, request: Request, db: DbSession, site_id: FromPath[Id]) -> Template:
@@ -191,12 +197,18 @@ class SitesController(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         data = _with_checkbox(data, "active")
+        site = service.get_site(session=db, user=request.user, site_id=site_id)
+        was_active = site.active
         try:
             site = service.update_site(session=db, user=request.user, site_id=site_id, data=data)
         except Invalid as exc:
-            site = service.get_site(session=db, user=request.user, site_id=site_id)
             return self._form(request, db, site=site, values=data, errors=exc.fields, status=422)
-        return Redirect(f"/sites/{site.id}", status_code=303)
+        name = localized(site, "name")
+        if was_active and not site.active:
+            message = _("Site %(name)s deactivated.", name=name)
+        else:
+            message = _("Site %(name)s saved.", name=name)
+        return done(f"/sites/{site.id}", message)
 
     @get("/import", guards=[admin_only], sync_to_thread=False)
     def import_form(self, request: Request) -> Template:
