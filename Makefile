@@ -41,7 +41,8 @@ format: install
 # whose zone (UTC+14) is already tomorrow: "today" must be the office's everywhere.
 CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
 	tests/test_rectification_pages.py tests/test_rectification_reads.py tests/test_inspections.py \
-	tests/test_date_bounds.py tests/test_date_bounds_render.py tests/test_timestamps.py
+	tests/test_date_bounds.py tests/test_date_bounds_render.py tests/test_timestamps.py \
+	tests/test_walkthrough_fields.py tests/test_lists_exports.py
 
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)

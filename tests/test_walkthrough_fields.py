@@ -13,6 +13,8 @@ from inspect_app.models import Answer, Inspection, Photo
 from tests.conftest import office_today, post_form
 from tests.test_inspections import body, put_photo, team_site
 
+EN = {"Accept-Language": "en"}
+
 
 def _draft(client, headers, site, answers=({"item_code": "F01", "result": "fail"},)):
     key = str(uuid.uuid4())
@@ -76,10 +78,7 @@ def test_fields_need_an_answer_an_own_draft_and_bounded_input(client, api_token,
     site = team_site(world, "inspector1")
     key = _draft(client, headers, site)
     unanswered = _patch(client, headers, key, "F02", note="x")
-    assert (
-        unanswered.status_code == 422
-        and "Answer this item" in unanswered.json()["error"]["message"]
-    )
+    assert unanswered.status_code == 422 and "F02" in unanswered.json()["error"]["fields"]
     assert _patch(client, headers, key, "Z99", note="x").status_code == 404
     assert _patch(client, headers, key, "F01", note="x" * 2001).status_code == 400
     assert _patch(client, headers, key, "F01", deadline="2" * 41).status_code == 400
@@ -105,7 +104,7 @@ def test_starting_again_continues_the_open_draft_and_says_so(login_as, world):
     assert "continued" not in first
     again = post_form(inspector, "/inspections/new", form).headers["location"]
     assert again == f"{first}?continued=1"
-    page = inspector.get(again)
+    page = inspector.get(again, headers=EN)
     assert page.status_code == 200 and 'id="continued"' in page.text
     assert "You are continuing the draft you started on" in page.text
     # Another checklist, or another inspector, starts its own draft.
@@ -131,8 +130,11 @@ def test_only_its_inspector_discards_a_draft(login_as, world, client, api_token)
     url = f"/inspections/{key}/discard"
     assert post_form(login_as("inspector2"), url).status_code in (403, 404)
     assert post_form(login_as("supervisor"), url).status_code == 403
-    r = post_form(inspector, url)
-    assert r.status_code == 303 and r.headers["location"] == f"/sites/{site.id}?discarded=1"
+    r = post_form(inspector, url, headers=EN)
+    assert r.status_code == 303 and r.headers["location"] == f"/sites/{site.id}"
+    site_page = r.headers["location"]
+    assert "The draft was discarded." in inspector.get(site_page, headers=EN).text
+    assert "The draft was discarded." not in inspector.get(site_page, headers=EN).text  # once
     assert inspector.get(f"/inspections/{key}").status_code == 404
     assert _count(world, Inspection, Inspection.uuid == key) == 0
     assert _count(world, Photo, Photo.uuid == photo) == 0

@@ -265,17 +265,14 @@
                         url: "/api/v1/inspections/" + rec.uuid + "/photos/" + id };
           return outbox.put("photos", photo).then(function () {
             photos.push(photo);
-            var img = el("img"); img.src = URL.createObjectURL(blob); img.alt = ""; img.width = 96; img.height = 96;
-            var t = el("li"); t.appendChild(img); thumbs.appendChild(t);
+            thumb(thumbs, blob);
             draw();
           });
         });
       }, Promise.resolve());
     });
     photos.forEach(function (p) {
-      if (!p.blob) return;
-      var img = el("img"); img.src = URL.createObjectURL(p.blob); img.alt = ""; img.width = 96; img.height = 96;
-      var t = el("li"); t.appendChild(img); thumbs.appendChild(t);
+      if (p.blob) thumb(thumbs, p.blob);
     });
     draw();
     return li;
@@ -321,9 +318,14 @@
       return it.site_id === siteId && (it.status === "open" || it.status === "fix_reported");
     });
   }
+  // A photo kept on the phone; one the browser cannot draw (HEIC in Chromium) shows a
+  // placeholder until it is sent and the server's thumbnail exists.
   function thumb(list, blob) {
-    var img = el("img"); img.src = URL.createObjectURL(blob); img.alt = ""; img.width = 96; img.height = 96;
-    var t = el("li"); t.appendChild(img); list.appendChild(t);
+    var img = el("img"), t = el("li");
+    img.alt = ""; img.width = 96; img.height = 96;
+    img.onerror = function () { img.replaceWith(el("span", "thumb-pending", msg.msgNoPreview)); };
+    img.src = URL.createObjectURL(blob);
+    t.appendChild(img); list.appendChild(t);
   }
   function showVisit(siteId) {
     var site = data && data.sites.filter(function (s) { return s.id === siteId; })[0];

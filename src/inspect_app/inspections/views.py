@@ -18,7 +18,7 @@ from inspect_app.inspections.api import check_uuid
 from inspect_app.models import InspectionStatus, Role
 from inspect_app.photos import service as photos
 from inspect_app.timezone import deadline_window, today_in
-from inspect_app.web import form_site_id, is_htmx, render
+from inspect_app.web import done, form_site_id, is_htmx, render
 
 
 def _float(value: str | None) -> float | None:
@@ -107,7 +107,7 @@ class InspectionsController(Controller):
         """Throw the draft away on purpose (its inspector only; a submitted one cannot be)."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         site_id = service.discard_draft(session=db, user=request.user, inspection=inspection)
-        return Redirect(f"/sites/{site_id}?discarded=1", status_code=303)
+        return done(f"/sites/{site_id}", _("The draft was discarded."))
 
     @get("/{uuid:str}", sync_to_thread=True)
     def show(
