@@ -39,6 +39,19 @@ def who_has(server: str, sid: str) -> int:
     return httpx.get(f"{server}/api/v1/me", cookies={"sid": sid}).status_code
 
 
+def wait_until_cut_off(page) -> None:
+    """Chromium applies "offline" to the service worker a moment after the page: under load a
+    request the worker passes on could still reach the server. Wait until one cannot."""
+    reaches = "fetch('/healthz', {cache: 'no-store'}).then(() => true, () => false)"
+    for _ in range(100):
+        if not page.evaluate(reaches):
+            break
+        page.wait_for_timeout(50)
+    log = getattr(page, "log", None)  # a plain context (HTTP cache tests) keeps no log
+    for entries in (log.failed_requests, log.console_errors) if log else ():
+        entries[:] = [e for e in entries if "/healthz" not in e]
+
+
 def sign_out_offline(page) -> list[str]:
     """On the account page, cut the signal and tap "Sign out", accepting the question if asked."""
     asked: list[str] = []
@@ -49,6 +62,7 @@ def sign_out_offline(page) -> list[str]:
 
     page.goto("/account")
     page.context.set_offline(True)
+    wait_until_cut_off(page)
     page.on("dialog", on_dialog)
     page.locator("form[action='/logout'] button").tap()
     expect(page.locator("#signed-out")).to_be_visible()
