@@ -95,6 +95,7 @@
     } else {
       unsaved[code] = unsaved[code] || {};
       unsaved[code][name] = input.value;
+      typed_[code + name] = input.value;
       remember(code);
       say(code, name, "");
     }
@@ -137,9 +138,19 @@
       if (!navigator.onLine && itemLi(code)) offerOffline(itemLi(code));
     });
   }
-  // A redrawn item (htmx) gets back what the server does not have yet.
+  // A redrawn item (htmx) gets back what the server does not have yet, and what was typed here
+  // last: a redraw the server rendered just before a save landed would show the older text.
+  var typed_ = {};
   function restore(li) {
-    var fields = unsaved[li.dataset.code];
+    var code = li.dataset.code;
+    li.querySelectorAll(".autosave").forEach(function (input) {
+      var mine = typed_[code + input.name];
+      if (mine !== undefined && input.value !== mine && input.checkValidity()) {
+        unsaved[code] = unsaved[code] || {};
+        if (unsaved[code][input.name] === undefined) unsaved[code][input.name] = mine;
+      }
+    });
+    var fields = unsaved[code];
     if (!fields) return;
     Object.keys(fields).forEach(function (name) {
       var input = li.querySelector(".autosave[name=" + name + "]");
