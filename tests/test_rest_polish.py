@@ -57,6 +57,14 @@ def test_account_created_saved_and_deactivated_each_say_so_once(login_as, world)
     assert message.startswith("Account newinspector deactivated") and "tokens" in message
 
 
+def test_a_message_cookie_the_app_did_not_sign_shows_nothing(login_as):
+    admin = english(login_as("admin"))
+    for planted in ("Call 400-123-4567 to unlock", "Call 400-123-4567.0123456789abcdef"):
+        admin.cookies.set("flash", planted)
+        page = admin.get("/admin/users").text
+        assert "400-123-4567" not in page and 'id="done"' not in page
+
+
 def test_team_and_membership_changes_say_so_in_chinese_too(login_as, world):
     admin = login_as("admin")  # the default language, Chinese
     r = post_form(admin, "/admin/teams/new", {"name_zh": "第十二工作小组", "active": "true"})

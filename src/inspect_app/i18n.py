@@ -82,10 +82,12 @@ def negotiate(*, cookie: str | None, accept_language: str | None, default: str) 
     return normalize(default) or "zh_CN"
 
 
+def pick(zh: str | None, en: str | None) -> str:
+    """The text in the current locale, falling back to the other language."""
+    zh, en = zh or "", en or ""
+    return (en or zh) if current_locale.get() == "en" else (zh or en)
+
+
 def localized(obj, field: str) -> str:
     """`name_zh` / `name_en` by the current locale, falling back to the other language."""
-    zh = getattr(obj, f"{field}_zh", "") or ""
-    en = getattr(obj, f"{field}_en", "") or ""
-    if current_locale.get() == "en":
-        return en or zh
-    return zh or en
+    return pick(getattr(obj, f"{field}_zh", ""), getattr(obj, f"{field}_en", ""))

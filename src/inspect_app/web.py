@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template import TemplateConfig
 
-from inspect_app import i18n, timezone
+from inspect_app import i18n, labels, timezone
 from inspect_app.bounds import parse_whole
 from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
@@ -67,6 +68,7 @@ def make_environment(settings: Settings) -> Environment:
         static=_static_url_factory(settings.static_dir),
         htmx_file=HTMX_FILE,
         localized=i18n.localized,
+        labels=labels,
         locale=lambda: i18n.current_locale.get(),
         locales=i18n.LOCALES,
         locale_names=i18n.LOCALE_NAMES,
@@ -124,9 +126,11 @@ def render(
     A whole page also shows (base.html) and clears the message a redirect left (`done`)."""
     name = fragment if fragment and is_htmx(request) else page
     cookies = []
-    message = request.cookies.get(FLASH_COOKIE)
-    if message is not None and name == page:
-        context.setdefault("flash", unquote(message)[:FLASH_MAX_CHARS])
+    stored = request.cookies.get(FLASH_COOKIE)
+    if stored is not None and name == page:
+        message = _flash_message(request, stored)
+        if message:
+            context.setdefault("flash", message)
         cookies.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/"))
     return Template(name, context=context, status_code=status_code, cookies=cookies)
 
@@ -135,12 +139,26 @@ FLASH_COOKIE = "flash"
 FLASH_MAX_CHARS = 300
 
 
-def done(path: str, message: str) -> Redirect:
-    """A 303 to `path` whose page says `message` once ("Account created."): the message rides
-    in a short-lived cookie, so a reload or a shared link does not repeat it."""
+def _flash_mac(request: Request, message: str) -> str:
+    secret = request.app.state.settings.secret_key.encode()
+    return hmac.new(secret, b"flash:" + message.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _flash_message(request: Request, stored: str) -> str:
+    """The message `done` left, or "" when the cookie was not made by this app (a cookie
+    planted from elsewhere cannot put words on the page)."""
+    text, _dot, mac = unquote(stored).rpartition(".")
+    text = text[:FLASH_MAX_CHARS]
+    return text if mac and hmac.compare_digest(mac, _flash_mac(request, text)) else ""
+
+
+def done(request: Request, path: str, message: str) -> Redirect:
+    """A 303 to `path` whose page says `message` once ("Account created."): the message rides,
+    signed, in a short-lived cookie, so a reload or a shared link does not repeat it."""
+    text = message[:FLASH_MAX_CHARS]
     cookie = Cookie(
         key=FLASH_COOKIE,
-        value=quote(message[:FLASH_MAX_CHARS]),
+        value=quote(f"{text}.{_flash_mac(request, text)}"),
         max_age=60,
         path="/",
         httponly=True,

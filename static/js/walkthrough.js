@@ -95,7 +95,7 @@
     } else {
       unsaved[code] = unsaved[code] || {};
       unsaved[code][name] = input.value;
-      typed_[code + name] = input.value;
+      lastTyped[code + name] = input.value;
       remember(code);
       say(code, name, "");
     }
@@ -140,11 +140,11 @@
   }
   // A redrawn item (htmx) gets back what the server does not have yet, and what was typed here
   // last: a redraw the server rendered just before a save landed would show the older text.
-  var typed_ = {};
+  var lastTyped = {};
   function restore(li) {
     var code = li.dataset.code;
     li.querySelectorAll(".autosave").forEach(function (input) {
-      var mine = typed_[code + input.name];
+      var mine = lastTyped[code + input.name];
       if (mine !== undefined && input.value !== mine && input.checkValidity()) {
         unsaved[code] = unsaved[code] || {};
         if (unsaved[code][input.name] === undefined) unsaved[code][input.name] = mine;

@@ -33,7 +33,8 @@ def make_long(server, site_id: int) -> None:
         )
 
 
-def test_a_300_character_address_fits_the_phone(new_phone, login, own_server, tmp_path):
+def test_a_300_character_address_fits_the_phone(own_server, new_phone, login, tmp_path):
+    # own_server first: pytest stops it last, after the phone (its late requests find it up)
     gap = tmp_path / "gap.jpg"
     Image.new("RGB", (800, 600), (200, 40, 40)).save(gap, "JPEG")
     page = new_phone(server=own_server.url)

@@ -66,7 +66,7 @@ class AdminUsersController(Controller):
     @post("/locks/{lock_id:int}/lift", sync_to_thread=True, status_code=303)
     def lift_login_lock(self, request: Request, db: DbSession, lock_id: FromPath[Id]) -> Redirect:
         service.lift_login_lock(session=db, actor=request.user, lock_id=lock_id)
-        return done("/admin/users/locks", _("Lock lifted: the account may sign in again."))
+        return done(request, "/admin/users/locks", _("Lock lifted: the account may sign in again."))
 
     @get("/new", sync_to_thread=True)
     def new_user(self, request: Request, db: DbSession) -> Template:
@@ -84,7 +84,7 @@ class AdminUsersController(Controller):
             user = service.create_user(session=db, settings=settings, actor=request.user, data=data)
         except Invalid as exc:
             return self._form(request, db, account=None, values=data, errors=exc.fields, status=422)
-        return done("/admin/users", _("Account %(name)s created.", name=user.username))
+        return done(request, "/admin/users", _("Account %(name)s created.", name=user.username))
 
     @get("/{user_id:int}", sync_to_thread=True)
     def edit_user(self, request: Request, db: DbSession, user_id: FromPath[Id]) -> Template:
@@ -118,7 +118,7 @@ class AdminUsersController(Controller):
             )
         else:
             message = _("Account %(name)s saved.", name=account.username)
-        return done("/admin/users", message)
+        return done(request, "/admin/users", message)
 
 
 class AdminTeamsController(Controller):
@@ -159,7 +159,9 @@ class AdminTeamsController(Controller):
         except Invalid as exc:
             return self._form(request, db, team=None, values=data, errors=exc.fields, status=422)
         return done(
-            f"/admin/teams/{team.id}", _("Team %(name)s created.", name=localized(team, "name"))
+            request,
+            f"/admin/teams/{team.id}",
+            _("Team %(name)s created.", name=localized(team, "name")),
         )
 
     @get("/{team_id:int}", sync_to_thread=True)
@@ -189,7 +191,7 @@ class AdminTeamsController(Controller):
             )
         else:
             message = _("Team %(name)s saved.", name=name)
-        return done(f"/admin/teams/{team_id}", message)
+        return done(request, f"/admin/teams/{team_id}", message)
 
     @post("/{team_id:int}/members", sync_to_thread=True)
     def add_member(
@@ -209,7 +211,9 @@ class AdminTeamsController(Controller):
                 request, db, team=team, values=team.model_dump(), errors=exc.fields, status=422
             )
         return done(
-            f"/admin/teams/{team_id}", _("%(name)s added to the team.", name=member.username)
+            request,
+            f"/admin/teams/{team_id}",
+            _("%(name)s added to the team.", name=member.username),
         )
 
     @post("/{team_id:int}/members/{user_id:int}/remove", sync_to_thread=True)
@@ -217,4 +221,4 @@ class AdminTeamsController(Controller):
         self, request: Request, db: DbSession, team_id: FromPath[Id], user_id: FromPath[Id]
     ) -> Redirect:
         service.remove_team_member(session=db, actor=request.user, team_id=team_id, user_id=user_id)
-        return done(f"/admin/teams/{team_id}", _("Removed from the team."))
+        return done(request, f"/admin/teams/{team_id}", _("Removed from the team."))

@@ -163,6 +163,12 @@ class DeadlineRefused(Invalid):
     commits what was saved, then shows the message at the deadline field."""
 
 
+def _answer(session: Session, inspection: Inspection, item_code: str) -> Answer | None:
+    return session.exec(
+        select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_code == item_code)
+    ).first()
+
+
 def save_answer(
     *,
     session: Session,
@@ -198,9 +204,9 @@ def save_answer(
                 deadline_window(today_in(time_zone), horizon_days).check(parsed, item_code)
         except Invalid as exc:
             parsed, refused = None, exc
-    answer = session.exec(
-        select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_code == item_code)
-    ).first() or Answer(inspection_id=inspection.id, item_code=item_code, result=Result(result))
+    answer = _answer(session, inspection, item_code) or Answer(
+        inspection_id=inspection.id, item_code=item_code, result=Result(result)
+    )
     answer.result = Result(result)
     answer.note = note.strip()
     if answer.result == Result.failed:
@@ -234,7 +240,7 @@ def save_fields(
     """Change the note or the deadline of an answer already given, as they are typed; what is
     not sent stays. A refused deadline is refused alone (DeadlineRefused once the note is saved)."""
     require_editable(inspection, user)
-    answer = answers_by_code(session=session, inspection=inspection).get(item_code)
+    answer = _answer(session, inspection, item_code)
     if answer is None:
         if item_code not in _items_by_code(session, inspection):
             raise NotFound(_("This checklist has no item %(code)s.", code=item_code))

@@ -107,7 +107,7 @@ class InspectionsController(Controller):
         """Throw the draft away on purpose (its inspector only; a submitted one cannot be)."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         site_id = service.discard_draft(session=db, user=request.user, inspection=inspection)
-        return done(f"/sites/{site_id}", _("The draft was discarded."))
+        return done(request, f"/sites/{site_id}", _("The draft was discarded."))
 
     @get("/{uuid:str}", sync_to_thread=True)
     def show(

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from inspect_app import labels
 from inspect_app.auth.service import CurrentUser
 from inspect_app.i18n import gettext as _
-from inspect_app.i18n import localized
+from inspect_app.i18n import localized, pick
 from inspect_app.models import ChecklistTemplate, Site, Team, TemplateItem, TemplateVersion
-from inspect_app.rectifications import labels
 from inspect_app.rectifications.queries import ItemFilter
 from inspect_app.sites.service import site_scope
 
@@ -85,7 +85,7 @@ def _site_name(session: Session, user: CurrentUser, site_id: int) -> str:
     names = session.exec(
         select(Site.name_zh, Site.name_en).where(Site.id == site_id, *site_scope(user))
     ).first()
-    return localized(_Names(*names), "name") if names else _("unknown")
+    return pick(*names) if names else _("unknown")
 
 
 def _item_text(session: Session, template: str, code: str) -> str:
@@ -104,10 +104,4 @@ def _item_text(session: Session, template: str, code: str) -> str:
     if not found or len({checklist for _zh, _en, checklist in found}) > 1:
         return code
     zh, en, _checklist = found[0]
-    return localized(_Names(zh, en), "name")
-
-
-@dataclass(frozen=True)
-class _Names:
-    name_zh: str
-    name_en: str
+    return pick(zh, en)

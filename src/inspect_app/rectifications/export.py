@@ -11,9 +11,10 @@ from datetime import date, datetime
 
 import xlsxwriter
 
+from inspect_app import labels
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import localized
-from inspect_app.rectifications import labels, queries, service
+from inspect_app.rectifications import queries, service
 from inspect_app.timezone import local
 
 Value = str | int | date | datetime | None  # None: an empty cell

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from inspect_app import labels
 from inspect_app.auth.service import CurrentUser
 from inspect_app.models import (
     EventKind,
@@ -26,7 +27,7 @@ from inspect_app.models import (
     Role,
     User,
 )
-from inspect_app.rectifications import labels, queries
+from inspect_app.rectifications import queries
 
 CHUNK = 500  # ids per query: well under every engine's limit on bound parameters
 VERDICTS = (EventKind.verified_closed, EventKind.verified_not_fixed)
@@ -140,17 +141,6 @@ def site_visits(
 ) -> list[VisitSummary]:
     """A site's latest follow-up visits with how many items each closed or found not fixed;
     the caller has checked that the reader may see the site."""
-    counts = (
-        select(
-            RectificationEvent.visit_id,
-            func.sum(case((RectificationEvent.kind == EventKind.verified_closed, 1), else_=0)),
-            func.sum(case((RectificationEvent.kind == EventKind.verified_not_fixed, 1), else_=0)),
-        )
-        .join(FollowUpVisit, FollowUpVisit.id == RectificationEvent.visit_id)
-        .where(FollowUpVisit.site_id == site_id)
-        .group_by(RectificationEvent.visit_id)
-    )
-    tally = {visit_id: (int(c or 0), int(n or 0)) for visit_id, c, n in session.exec(counts)}
     visits = list(
         session.exec(
             select(FollowUpVisit)
@@ -159,6 +149,16 @@ def site_visits(
             .limit(limit)
         )
     )
+    counts = (
+        select(
+            RectificationEvent.visit_id,
+            func.sum(case((RectificationEvent.kind == EventKind.verified_closed, 1), else_=0)),
+            func.sum(case((RectificationEvent.kind == EventKind.verified_not_fixed, 1), else_=0)),
+        )
+        .where(RectificationEvent.visit_id.in_([v.id for v in visits]))
+        .group_by(RectificationEvent.visit_id)
+    )
+    tally = {visit_id: (int(c or 0), int(n or 0)) for visit_id, c, n in session.exec(counts)}
     people = actors(session=session, reader=reader, user_ids=(v.inspector_id for v in visits))
     return [VisitSummary(v, people[v.inspector_id], *tally.get(v.id, (0, 0))) for v in visits]
 

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from inspect_app import labels
 from inspect_app.auth.service import CurrentUser
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -116,19 +117,10 @@ def _refuse(item: Rectification, action: str) -> Conflict:
     return Conflict(
         _(
             "This item is %(status)s; it cannot be %(action)s now.",
-            status=status_label(item.status),
+            status=labels.status_in_sentence(item.status),
             action=action,
         )
     )
-
-
-def status_label(status: RectificationStatus) -> str:
-    return {
-        Status.open: _("open"),
-        Status.fix_reported: _("reported fixed"),
-        Status.closed: _("closed"),
-        Status.cancelled: _("cancelled"),
-    }[status]
 
 
 def _attach_photos(

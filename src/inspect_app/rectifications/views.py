@@ -162,7 +162,7 @@ class RectificationsController(Controller):
                 status=exc.status_code,
             )
         target = safe_next(data.get("next") or f"/rectifications/{item_id}")
-        return done(target, message) if message else Redirect(target, status_code=303)
+        return done(request, target, message) if message else Redirect(target, status_code=303)
 
     @post("/{item_id:int}/report-fixed", sync_to_thread=True, status_code=303)
     def report_fixed(

@@ -176,7 +176,9 @@ class SitesController(Controller):
             )
         except Invalid as exc:
             return self._form(request, db, site=None, values=data, errors=exc.fields, status=422)
-        return done(f"/sites/{site.id}", _("Site %(name)s added.", name=localized(site, "name")))
+        return done(
+            request, f"/sites/{site.id}", _("Site %(name)s added.", name=localized(site, "name"))
+        )
 
     @get("/{site_id:int}/edit", guards=[admin_only], sync_to_thread=True)
     def edit_form(self, request: Request, db: DbSession, site_id: FromPath[Id]) -> Template:
@@ -208,7 +210,7 @@ class SitesController(Controller):
             message = _("Site %(name)s deactivated.", name=name)
         else:
             message = _("Site %(name)s saved.", name=name)
-        return done(f"/sites/{site.id}", message)
+        return done(request, f"/sites/{site.id}", message)
 
     @get("/import", guards=[admin_only], sync_to_thread=False)
     def import_form(self, request: Request) -> Template:
