@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test lint format messages serve clean install bench
+.PHONY: run test test-fast lint format messages clean install bench
 
 install: $(STAMP)
 
@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/bandit -q -r src -ll
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format src tests
@@ -43,6 +44,11 @@ CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
 	tests/test_rectification_pages.py tests/test_rectification_reads.py tests/test_inspections.py \
 	tests/test_date_bounds.py tests/test_date_bounds_render.py tests/test_timestamps.py \
 	tests/test_walkthrough_fields.py tests/test_lists_exports.py
+
+# The edit loop: SQLite only, no browser, no PostgreSQL (a few minutes). `make test` is the
+# whole suite, and what CI runs.
+test-fast: install
+	$(BIN)/pytest -q -x -m "not postgres and not browser" --ignore=tests/reliability $(PYTEST_ARGS)
 
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from inspect_app.app import create_app
-from inspect_app.photos import api as photos_api
+from inspect_app.photos import intake as photo_intake
 from inspect_app.photos.pipeline import Deadline, PhotoTooSlow, process_photo
 from inspect_app.photos.pool import PhotoBusy, PhotoPool, photo_pool
 from tests import hostile_photos as hostile
@@ -164,7 +164,7 @@ def test_a_photo_over_its_budget_is_a_422_with_nothing_saved(
         time.sleep(0.3)  # a stage that runs past the budget
         return process_photo(path, deadline=deadline, **kwargs)
 
-    monkeypatch.setattr(photos_api, "process_photo", slow)
+    monkeypatch.setattr(photo_intake, "process_photo", slow)
     key, headers = draft_for(client, api_token, world)
     with phone_for(settings, tmp_path, photo_budget_seconds=0.1) as (phone, changed):
         r = upload(phone, headers, key, jpeg_bytes())

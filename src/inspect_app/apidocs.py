@@ -1,16 +1,15 @@
-"""The API docs page: vendored ReDoc from /static, no CDN, signed-in users only."""
+"""The API docs page (vendored ReDoc from /static, no CDN) and the error shapes every API
+operation documents."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-from litestar import Request, Router
+from litestar import Request
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from pydantic import BaseModel
-
-from inspect_app.auth.guards import require_login
 
 REDOC_JS = "/static/vendor/redoc/redoc-2.5.4.standalone.js"
 
@@ -31,10 +30,6 @@ class ApiDocsPlugin(OpenAPIRenderPlugin):
             f"<redoc spec-url='{spec}' disable-search='false' hide-download-button='false'></redoc>"
             f"<script src='{REDOC_JS}'></script></body></html>"
         ).encode()
-
-
-def docs_router() -> Router:
-    return Router(path="/schema", route_handlers=[], guards=[require_login])
 
 
 class ErrorDetail(BaseModel):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Router, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -19,28 +19,33 @@ from sqlmodel import Session
 
 from inspect_app import __version__
 from inspect_app.accounts.views import AdminTeamsController, AdminUsersController
-from inspect_app.apidocs import ApiDocsPlugin, docs_router
-from inspect_app.auth.api import AuthApiController
+from inspect_app.apidocs import ApiDocsPlugin
+from inspect_app.auth.api import AuthApiController, MeApiController
+from inspect_app.auth.guards import require_login
 from inspect_app.auth.middleware import CSRF_COOKIE, AuthMiddleware
-from inspect_app.auth.views import AccountController, LoginController, set_locale
+from inspect_app.auth.views import AccountController, LoginController, logout, set_locale
 from inspect_app.checklists.api import TemplatesApiController
 from inspect_app.checklists.views import ChecklistsAdminController
 from inspect_app.db import WRITE_METHODS, Database
 from inspect_app.edge import EdgeMiddleware
 from inspect_app.errors import EXCEPTION_HANDLERS
-from inspect_app.home import home
-from inspect_app.inspections.api import InspectionsApiController
+from inspect_app.inspections.api import InspectionsApiController, SiteInspectionsApiController
 from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
+from inspect_app.overview.home import home
+from inspect_app.overview.site_page import SitePageController
 from inspect_app.photos.api import NO_COMPRESSION, PhotosApiController
 from inspect_app.photos.storage import DirectoryStorage
 from inspect_app.pwa import manifest, offline_page, service_worker
-from inspect_app.rectifications.api import RectificationsApiController
+from inspect_app.rectifications.api import (
+    OverdueBoardApiController,
+    RectificationsApiController,
+    VisitsApiController,
+)
 from inspect_app.rectifications.views import (
+    OverdueBoardController,
     RectificationsController,
     VisitsController,
-    dashboard,
-    notice,
 )
 from inspect_app.settings import Settings
 from inspect_app.sites.api import SitesApiController
@@ -93,23 +98,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
             offline_page,
             home,
             set_locale,
+            logout,
             LoginController,
             AccountController,
             SitesController,
+            SitePageController,
             AdminUsersController,
             AdminTeamsController,
             ChecklistsAdminController,
             InspectionsController,
             RectificationsController,
             VisitsController,
-            dashboard,
-            notice,
+            OverdueBoardController,
             AuthApiController,
+            MeApiController,
             SitesApiController,
             TemplatesApiController,
             InspectionsApiController,
+            SiteInspectionsApiController,
             PhotosApiController,
             RectificationsApiController,
+            VisitsApiController,
+            OverdueBoardApiController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
@@ -154,7 +164,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             path="/schema",
             render_plugins=[ApiDocsPlugin()],
-            openapi_router=docs_router(),
+            # the docs are for signed-in users only
+            openapi_router=Router(path="/schema", route_handlers=[], guards=[require_login]),
         ),
         on_shutdown=[db.dispose],
         request_max_body_size=10 * 1024 * 1024,

@@ -1,5 +1,5 @@
 """inspect-app serve | db | demo | create-user | import-sites | subdistricts | check | backup |
-restore."""
+restore | routes."""
 
 from __future__ import annotations
 
@@ -181,6 +181,36 @@ def cmd_subdistricts(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _name(guard: object) -> str:
+    guard = getattr(guard, "func", guard)  # Litestar wraps guards to await them
+    return getattr(guard, "__qualname__", type(guard).__name__)
+
+
+def cmd_routes(_args: argparse.Namespace) -> int:
+    """Every route the app serves: its methods, full path, handler and guards."""
+    from litestar.routes import HTTPRoute
+
+    from inspect_app.app import create_app
+
+    rows = []
+    for route in create_app().routes:
+        if not isinstance(route, HTTPRoute):
+            rows.append(("*", route.path, "static files", ""))
+            continue
+        for handler in route.route_handlers:
+            methods = ",".join(sorted(m for m in handler.http_methods if m != "HEAD"))
+            if methods in ("", "OPTIONS"):  # answered by Litestar for every path
+                continue
+            fn = getattr(handler.fn, "func", handler.fn)  # sync handlers run in a thread
+            guards = ", ".join(_name(g) for g in handler.resolve_guards()) or "public"
+            rows.append((methods, route.path, f"{fn.__module__}.{fn.__qualname__}", guards))
+    rows.sort(key=lambda row: (row[1], row[0]))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])), row[3])
+    return 0
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     from inspect_app.ops import check
 
@@ -262,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
         "subdistricts", help="list the subdistrict codes (for import-sites, create-user)"
     ).set_defaults(func=cmd_subdistricts)
     sub.add_parser("check", help="photo records vs stored files").set_defaults(func=cmd_check)
+    sub.add_parser("routes", help="every route: methods, path, handler and guards").set_defaults(
+        func=cmd_routes
+    )
     bk = sub.add_parser("backup", help="database and photos into one archive (app may run)")
     bk.add_argument("file")
     bk.set_defaults(func=cmd_backup)

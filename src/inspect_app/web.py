@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid as uuidlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,21 @@ from inspect_app.i18n import gettext as _
 from inspect_app.settings import Settings
 
 HTMX_FILE = "js/htmx-2.0.11.min.js"
+
+
+def check_uuid(value: str) -> str:
+    """A client-made id from a path, in its canonical form; 422 naming the field otherwise."""
+    try:
+        return str(uuidlib.UUID(value))
+    except ValueError:
+        raise Invalid(_("The id must be a UUID."), fields={"uuid": _("Not a UUID.")}) from None
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after a form, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
 
 
 @cache

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from inspect_app.auth import limits
 from inspect_app.auth.passwords import MIN_PASSWORD, hash_password
-from inspect_app.auth.service import CurrentUser, revoke_all_sessions
+from inspect_app.auth.service import OFFICE_ROLES, CurrentUser, revoke_all_sessions
 from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -112,7 +112,7 @@ def _clean_account(
     city_wide = str(data.get("city_wide", "")).lower() in ("1", "true", "on", "yes")
     if city_wide and actor is not None and not actor.city_wide:
         errors["city_wide"] = _("Only a city-wide administrator may create city-wide accounts.")
-    if city_wide and values.get("role") not in (Role.admin, Role.supervisor):
+    if city_wide and values.get("role") not in OFFICE_ROLES:
         errors["city_wide"] = _("Only administrators and supervisors can be city-wide.")
     values["city_wide"] = city_wide
     sub_raw = str(data.get("subdistrict_id") or "").strip()

@@ -41,10 +41,10 @@ def user_public(user: service.CurrentUser) -> UserPublic:
 
 
 class AuthApiController(Controller):
-    path = "/api/v1"
+    path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/auth/token", responses=ERRORS, sync_to_thread=True, status_code=201)
+    @post("/token", responses=ERRORS, sync_to_thread=True, status_code=201)
     def create_token(
         self, request: Request, db: DbSession, settings: AppSettings, data: JSONBody[TokenRequest]
     ) -> TokenCreated:
@@ -69,12 +69,7 @@ class AuthApiController(Controller):
         current = service.load_current_user(session=db, user=user, token_id=token.id)
         return TokenCreated(token=raw, token_id=token.id, user=user_public(current))
 
-    @get("/me", responses=ERRORS, guards=[require_login], sync_to_thread=False)
-    def me(self, request: Request) -> UserPublic:
-        """The signed-in user, with their teams and owned sites."""
-        return user_public(request.user)
-
-    @get("/auth/tokens", responses=ERRORS, guards=[require_login], sync_to_thread=True)
+    @get("/tokens", responses=ERRORS, guards=[require_login], sync_to_thread=True)
     def list_tokens(self, request: Request, db: DbSession) -> list[TokenPublic]:
         """The caller's API tokens that are not revoked, expired ones included."""
         now = utcnow()
@@ -92,7 +87,7 @@ class AuthApiController(Controller):
         ]
 
     @post(
-        "/auth/password",
+        "/password",
         responses=ERRORS,
         guards=[require_login],
         sync_to_thread=True,
@@ -118,10 +113,18 @@ class AuthApiController(Controller):
         except service.LoginRefused as refused:
             raise refused.as_error() from None
 
-    @delete(
-        "/auth/tokens/{token_id:int}", responses=ERRORS, guards=[require_login], sync_to_thread=True
-    )
+    @delete("/tokens/{token_id:int}", responses=ERRORS, guards=[require_login], sync_to_thread=True)
     def revoke_token(self, request: Request, db: DbSession, token_id: FromPath[Id]) -> None:
         """Revoke one of the caller's tokens (the one in use, too)."""
         if not service.revoke_api_token(session=db, user_id=request.user.id, token_id=token_id):
             raise NotFound(_("This token does not exist or has already been revoked."))
+
+
+class MeApiController(Controller):
+    path = "/api/v1/me"
+    tags = ["auth"]
+
+    @get("/", responses=ERRORS, guards=[require_login], sync_to_thread=False)
+    def me(self, request: Request) -> UserPublic:
+        """The signed-in user, with their teams and owned sites."""
+        return user_public(request.user)

@@ -6,6 +6,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from inspect_app.auth.service import OFFICE_ROLES, STAFF_ROLES
 from inspect_app.models import Role
 
 
@@ -23,8 +24,10 @@ def require_roles(*roles: Role):
         if connection.scope["user"].role not in allowed:
             raise PermissionDeniedException()
 
+    guard.__qualname__ = f"require_roles({', '.join(sorted(role.value for role in allowed))})"
     return guard
 
 
-staff_only = require_roles(Role.admin, Role.supervisor, Role.inspector)
+staff_only = require_roles(*STAFF_ROLES)
+office_only = require_roles(*OFFICE_ROLES)
 admin_only = require_roles(Role.admin)

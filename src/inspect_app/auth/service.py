@@ -45,6 +45,11 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# The office sees (and answers for) the whole subdistrict; staff are the office and inspectors.
+OFFICE_ROLES = frozenset({Role.admin, Role.supervisor})
+STAFF_ROLES = OFFICE_ROLES | {Role.inspector}
+
+
 @dataclass(frozen=True)
 class CurrentUser:
     """Who is asking: a snapshot taken once per request, enough for every access check."""
@@ -62,11 +67,11 @@ class CurrentUser:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.admin, Role.supervisor, Role.inspector)
+        return self.role in STAFF_ROLES
 
     @property
     def sees_whole_subdistrict(self) -> bool:
-        return self.role in (Role.admin, Role.supervisor)
+        return self.role in OFFICE_ROLES
 
     @property
     def label(self) -> str:

@@ -18,14 +18,7 @@ from inspect_app.i18n import gettext as _
 from inspect_app.middleware import client_ip
 from inspect_app.models import User, utcnow
 from inspect_app.settings import Settings
-from inspect_app.web import render
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login, never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+from inspect_app.web import render, safe_next
 
 
 def session_cookie(raw: str, settings: Settings) -> Cookie:
@@ -55,15 +48,16 @@ def device_cookie(user: User, settings: Settings) -> Cookie:
 
 
 class LoginController(Controller):
+    path = "/login"
     include_in_schema = False  # a page, not part of the API
 
-    @get("/login", sync_to_thread=False)
+    @get("/", sync_to_thread=False)
     def login_form(self, request: Request, next: FromQuery[str] = "/") -> Template | Redirect:
         if request.user is not None:
             return Redirect(safe_next(next))
         return render(request, "auth/login.html", next=safe_next(next), username="", error="")
 
-    @post("/login", sync_to_thread=True, status_code=200)
+    @post("/", sync_to_thread=True, status_code=200)
     def login(
         self,
         request: Request,
@@ -109,18 +103,25 @@ class LoginController(Controller):
             status_code=303,
         )
 
-    @post("/logout", sync_to_thread=True, guards=[require_login], status_code=303)
-    def logout(self, request: Request, db: DbSession) -> Redirect:
-        if request.user.session_id:
-            service.revoke_session(
-                session=db, user_id=request.user.id, session_id=request.user.session_id
-            )
-        return Redirect(
-            "/login",
-            cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
-            headers={"Clear-Site-Data": '"cache"'},  # the HTTP cache; the outbox stays
-            status_code=303,
+
+@post(
+    "/logout",
+    sync_to_thread=True,
+    guards=[require_login],
+    status_code=303,
+    include_in_schema=False,
+)
+def logout(request: Request, db: DbSession) -> Redirect:
+    if request.user.session_id:
+        service.revoke_session(
+            session=db, user_id=request.user.id, session_id=request.user.session_id
         )
+    return Redirect(
+        "/login",
+        cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")],
+        headers={"Clear-Site-Data": '"cache"'},  # the HTTP cache; the outbox stays
+        status_code=303,
+    )
 
 
 @post("/locale", sync_to_thread=False, status_code=303, include_in_schema=False)

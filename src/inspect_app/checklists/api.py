@@ -9,8 +9,8 @@ from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.bounds import OptionalVersion
 from inspect_app.checklists import service
+from inspect_app.checklists.schemas import TemplateItemOut, TemplateOut, TemplateSummaryOut
 from inspect_app.deps import DbSession
-from inspect_app.inspections.schemas import TemplateItemOut, TemplateOut, TemplateSummaryOut
 
 
 def template_out(view: service.TemplateView) -> TemplateOut:

@@ -111,6 +111,13 @@ def list_published(*, session: Session) -> list[TemplateView]:
     return views
 
 
+def startable(*, session: Session, user: CurrentUser) -> list[TemplateView]:
+    """Published checklists this user may start at a site (inspectors only)."""
+    if user.role != Role.inspector:
+        return []
+    return list_published(session=session)
+
+
 def draft(*, session: Session, code: str) -> TemplateView | None:
     template = get_template(session=session, code=code)
     version = _version(session, template.id, VersionStatus.draft)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid as uuidlib
-
 from litestar import Controller, Request, get, patch, put
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +13,6 @@ from inspect_app.auth.service import CurrentUser
 from inspect_app.bounds import Id
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
-from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service, sync
 from inspect_app.inspections.schemas import (
     AnswerFieldsIn,
@@ -23,37 +20,18 @@ from inspect_app.inspections.schemas import (
     AnswerSavedOut,
     InspectionIn,
     InspectionOut,
-    PhotoOut,
 )
-from inspect_app.models import Photo, PhotoBlob
-from inspect_app.photos.service import photo_urls
+from inspect_app.photos.intake import UPLOAD, receive_photo
+from inspect_app.photos.schemas import PhotoOut, photo_out
+from inspect_app.photos.service import blobs_for
+from inspect_app.web import check_uuid
 
 PUT_ATTEMPTS = 3
 
 
-def check_uuid(value: str) -> str:
-    try:
-        return str(uuidlib.UUID(value))
-    except ValueError:
-        raise Invalid(_("The id must be a UUID."), fields={"uuid": _("Not a UUID.")}) from None
-
-
-def photo_out(photo: Photo, blob: PhotoBlob, *, staff: bool) -> PhotoOut:
-    return PhotoOut(
-        uuid=photo.uuid,
-        item_code=photo.item_code,
-        width=blob.width,
-        height=blob.height,
-        taken_at=blob.taken_at if staff else None,
-        gps_latitude=blob.gps_latitude if staff else None,
-        gps_longitude=blob.gps_longitude if staff else None,
-        urls=photo_urls(photo, staff=staff),
-    )
-
-
 def inspection_out(*, session: Session, user: CurrentUser, inspection) -> InspectionOut:
     summary = service.summarise(session=session, inspection=inspection)
-    blobs = {b.sha256: b for b in service.blobs_for(session=session, photos=summary.photos)}
+    blobs = {b.sha256: b for b in blobs_for(session=session, photos=summary.photos)}
     answers = [
         AnswerOut(
             item_code=a.item_code,
@@ -86,11 +64,11 @@ def inspection_out(*, session: Session, user: CurrentUser, inspection) -> Inspec
 
 
 class InspectionsApiController(Controller):
-    path = "/api/v1"
+    path = "/api/v1/inspections"
     guards = [require_login]
     tags = ["inspections"]
 
-    @put("/inspections/{uuid:str}", responses=ERRORS, sync_to_thread=True)
+    @put("/{uuid:str}", responses=ERRORS, sync_to_thread=True)
     def put_inspection(
         self,
         request: Request,
@@ -126,7 +104,7 @@ class InspectionsApiController(Controller):
         db.commit()
         return out
 
-    @patch("/inspections/{uuid:str}/answers/{item_code:str}", responses=ERRORS, sync_to_thread=True)
+    @patch("/{uuid:str}/answers/{item_code:str}", responses=ERRORS, sync_to_thread=True)
     def patch_answer(
         self,
         request: Request,
@@ -162,13 +140,28 @@ class InspectionsApiController(Controller):
         db.commit()
         return out
 
-    @get("/inspections/{uuid:str}", responses=ERRORS, sync_to_thread=True)
+    @get("/{uuid:str}", responses=ERRORS, sync_to_thread=True)
     def get_inspection(self, request: Request, db: DbSession, uuid: FromPath[str]) -> InspectionOut:
         """One inspection with its answers and photos."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         return inspection_out(session=db, user=request.user, inspection=inspection)
 
-    @get("/sites/{site_id:int}/inspections", responses=ERRORS, sync_to_thread=True)
+    @put("/{uuid:str}/photos/{photo_uuid:str}", responses=ERRORS, **UPLOAD)
+    async def upload_photo(
+        self, request: Request, uuid: FromPath[str], photo_uuid: FromPath[str]
+    ) -> PhotoOut:
+        """A photo of a finding: multipart `file` plus `item_code`. Sending the same photo again
+        returns it unchanged; the same photo id with another picture or item is 409."""
+        target = service.FindingPhotos(user=request.user, uuid=check_uuid(uuid))
+        return await receive_photo(request, photo_uuid, target)
+
+
+class SiteInspectionsApiController(Controller):
+    path = "/api/v1/sites/{site_id:int}/inspections"
+    guards = [require_login]
+    tags = ["inspections"]
+
+    @get("/", responses=ERRORS, sync_to_thread=True)
     def site_inspections(
         self, request: Request, db: DbSession, site_id: FromPath[Id]
     ) -> list[InspectionOut]:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from inspect_app.bounds import Id, Version, column_length
 from inspect_app.models import Answer, ChecklistTemplate, InspectionStatus, Result
+from inspect_app.photos.schemas import PhotoOut
 
 
 class AnswerIn(BaseModel):
@@ -43,17 +44,6 @@ class InspectionIn(BaseModel):
     accuracy_m: float | None = Field(default=None, ge=0)
 
 
-class PhotoOut(BaseModel):
-    uuid: str
-    item_code: str | None
-    width: int
-    height: int
-    taken_at: datetime | None = Field(description="Staff only; null for owners")
-    gps_latitude: float | None = Field(description="Staff only; null for owners")
-    gps_longitude: float | None = Field(description="Staff only; null for owners")
-    urls: dict[str, str]
-
-
 class AnswerOut(BaseModel):
     item_code: str
     result: Result
@@ -77,25 +67,3 @@ class InspectionOut(BaseModel):
     distance_to_site_m: float | None
     score: int | None
     answers: list[AnswerOut]
-
-
-class TemplateItemOut(BaseModel):
-    code: str
-    text_zh: str
-    text_en: str
-    guidance_zh: str
-    guidance_en: str
-    severity: str
-    period_days: int
-    photo_required: bool
-
-
-class TemplateSummaryOut(BaseModel):
-    code: str
-    title_zh: str
-    title_en: str
-    version: int
-
-
-class TemplateOut(TemplateSummaryOut):
-    items: list[TemplateItemOut]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -14,25 +15,24 @@ from inspect_app.bounds import column_length
 from inspect_app.checklists import service as checklists
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.inspections.visibility import readable_clause
 from inspect_app.models import (
     Answer,
     ChecklistTemplate,
     Inspection,
     InspectionStatus,
     Photo,
-    PhotoBlob,
-    Rectification,
     Result,
     Role,
+    Severity,
     Site,
     TemplateItem,
     TemplateVersion,
     utcnow,
 )
-from inspect_app.rectifications.service import record_creation
+from inspect_app.photos.service import Slot
 from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
+from inspect_app.sites.visibility import readable_clause
 from inspect_app.timezone import add_days, check_client_time, deadline_window, today_in
 
 HORIZON_DAYS = Settings.deadline_horizon_days  # callers pass the configured one
@@ -312,6 +312,37 @@ def submit_problems(
     return problems
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A failed item of an inspection being submitted: what a rectification item is opened for."""
+
+    answer: Answer
+    severity: Severity
+
+
+FindingsHandler = Callable[[Session, CurrentUser, Inspection, list[Finding]], None]
+_findings_handlers: list[FindingsHandler] = []
+
+
+def on_submitted(handler: FindingsHandler) -> FindingsHandler:
+    """Register what becomes of a submitted inspection's findings, in its transaction.
+
+    Rectifications registers itself here (it opens one item per finding): the layers run one
+    way, so inspections may not import it, and calls it through this instead."""
+    if handler not in _findings_handlers:
+        _findings_handlers.append(handler)
+    return handler
+
+
+def _announce_submitted(
+    session: Session, user: CurrentUser, inspection: Inspection, findings: list[Finding]
+) -> None:
+    if findings and not _findings_handlers:
+        raise RuntimeError("nothing opens rectification items: import inspect_app.rectifications")
+    for handler in _findings_handlers:
+        handler(session, user, inspection, findings)
+
+
 def submit(
     *,
     session: Session,
@@ -328,19 +359,12 @@ def submit(
     if problems:
         raise Invalid(_("Some items need attention before you can submit."), fields=problems)
     items = _items_by_code(session, inspection)
-    for answer in answers_by_code(session=session, inspection=inspection).values():
-        if answer.result == Result.failed and answer.item_code in items:
-            item = Rectification(
-                inspection_id=inspection.id,
-                answer_id=answer.id,
-                site_id=inspection.site_id,
-                item_code=answer.item_code,
-                severity=items[answer.item_code].severity,
-                deadline=answer.deadline,
-            )
-            session.add(item)
-            session.flush()
-            record_creation(session=session, item=item, actor_id=user.id, note=answer.note)
+    findings = [
+        Finding(answer=answer, severity=items[answer.item_code].severity)
+        for answer in answers_by_code(session=session, inspection=inspection).values()
+        if answer.result == Result.failed and answer.item_code in items
+    ]
+    _announce_submitted(session, user, inspection, findings)
     inspection.status = InspectionStatus.submitted
     inspection.submitted_at = utcnow()
     inspection.updated_at = inspection.submitted_at
@@ -417,28 +441,17 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def site_history(
     *, session: Session, user: CurrentUser, site_id: int, limit: int = 50
 ) -> list[Inspection]:
-    """A site's inspections, newest first (drafts only for the inspector who owns them)."""
+    """A site's inspections, newest first (drafts only for the inspector who owns them and the
+    office: the rule is applied in SQL, before the limit)."""
     site = get_site(session=session, user=user, site_id=site_id)
-    stmt = select(Inspection).where(Inspection.site_id == site.id)
-    if user.role == Role.owner:
-        stmt = stmt.where(Inspection.status == InspectionStatus.submitted)
-    rows = session.exec(
-        stmt.order_by(Inspection.started_at.desc(), Inspection.id.desc()).limit(limit)
+    return list(
+        session.exec(
+            select(Inspection)
+            .where(Inspection.site_id == site.id, readable_clause(user))
+            .order_by(Inspection.started_at.desc(), Inspection.id.desc())
+            .limit(limit)
+        )
     )
-    return [
-        i
-        for i in rows
-        if i.status == InspectionStatus.submitted
-        or i.inspector_id == user.id
-        or user.role in (Role.admin, Role.supervisor)
-    ]
-
-
-def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list[PhotoBlob]:
-    hashes = {p.sha256 for group in photos.values() for p in group}
-    if not hashes:
-        return []
-    return list(session.exec(select(PhotoBlob).where(PhotoBlob.sha256.in_(hashes))))
 
 
 def require_photo_slot(
@@ -451,6 +464,24 @@ def require_photo_slot(
             _("This checklist has no item %(code)s.", code=item_code),
             fields={"item_code": _("Unknown item.")},
         )
+
+
+@dataclass(frozen=True)
+class FindingPhotos:
+    """Where a photo of a finding goes (a `photos.intake.PhotoTarget`): an item of a draft
+    that this user may edit."""
+
+    user: CurrentUser
+    uuid: str
+
+    def locate(self, session: Session) -> Slot:
+        found = get_inspection(session=session, user=self.user, uuid=self.uuid)
+        return Slot(item_code="", inspection_id=found.id)
+
+    def admit(self, session: Session, item_code: str) -> Slot:
+        found = get_inspection(session=session, user=self.user, uuid=self.uuid)
+        require_photo_slot(session=session, user=self.user, inspection=found, item_code=item_code)
+        return Slot(item_code=item_code, inspection_id=found.id)
 
 
 def templates_by_version(*, session: Session) -> dict[int, tuple]:

@@ -9,16 +9,14 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from inspect_app.auth.guards import require_login
-from inspect_app.checklists import service as checklists
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service
-from inspect_app.inspections.api import check_uuid
-from inspect_app.models import InspectionStatus, Role
+from inspect_app.models import InspectionStatus
 from inspect_app.photos import service as photos
 from inspect_app.timezone import deadline_window, today_in
-from inspect_app.web import done, form_site_id, is_htmx, render
+from inspect_app.web import check_uuid, done, form_site_id, is_htmx, render
 
 
 def _float(value: str | None) -> float | None:
@@ -245,9 +243,12 @@ class InspectionsController(Controller):
             )
         return Redirect(f"/inspections/{inspection.uuid}", status_code=303)
 
-
-def start_choices(db, user) -> list:
-    """Published checklists an inspector may start (shown on the site page)."""
-    if user.role != Role.inspector:
-        return []
-    return checklists.list_published(session=db)
+    @get("/{uuid:str}/notice", sync_to_thread=True)
+    def notice(self, request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
+        """The printable rectification notice (整改通知书) handed to the business."""
+        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
+        return render(
+            request,
+            "inspections/notice.html",
+            s=service.summarise(session=db, inspection=inspection),
+        )

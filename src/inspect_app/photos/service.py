@@ -15,11 +15,11 @@ from sqlmodel import Session, select
 from inspect_app.auth.service import CurrentUser
 from inspect_app.errors import Conflict, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.inspections.visibility import readable_clause
 from inspect_app.models import Inspection, Photo, PhotoBlob, Rectification, Site
 from inspect_app.photos.pipeline import ProcessedPhoto
 from inspect_app.photos.storage import PhotoStorage, photo_keys
 from inspect_app.sites.service import site_scope
+from inspect_app.sites.visibility import readable_clause
 
 SIZES = ("thumb", "display", "original")
 
@@ -56,6 +56,13 @@ def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo,
     if row is None:
         raise NotFound(_("This photo does not exist or is not visible to you."))
     return row
+
+
+def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list[PhotoBlob]:
+    hashes = {p.sha256 for group in photos.values() for p in group}
+    if not hashes:
+        return []
+    return list(session.exec(select(PhotoBlob).where(PhotoBlob.sha256.in_(hashes))))
 
 
 def replay_or_conflict(*, photo: Photo, slot: Slot, sha256: str | None) -> Photo:

@@ -10,11 +10,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import Session
 
 from inspect_app.apidocs import ERRORS
-from inspect_app.auth.guards import require_login, require_roles
+from inspect_app.auth.guards import office_only, require_login
 from inspect_app.bounds import Id, Offset, OptionalId
 from inspect_app.deps import AppSettings, DbSession
-from inspect_app.inspections.api import check_uuid
-from inspect_app.models import Role
+from inspect_app.photos.intake import UPLOAD, receive_photo
+from inspect_app.photos.schemas import PhotoOut
 from inspect_app.rectifications import present, queries, service
 from inspect_app.rectifications.schemas import (
     BoardOut,
@@ -28,6 +28,7 @@ from inspect_app.rectifications.schemas import (
     VisitOut,
 )
 from inspect_app.timezone import today_in
+from inspect_app.web import check_uuid
 
 MAX_LIMIT = 200
 
@@ -39,11 +40,11 @@ def _detail(db: Session, request: Request, settings, item_id: int) -> Rectificat
 
 
 class RectificationsApiController(Controller):
-    path = "/api/v1"
+    path = "/api/v1/rectifications"
     guards = [require_login]
     tags = ["rectifications"]
 
-    @get("/rectifications", responses=ERRORS, sync_to_thread=True)
+    @get("/", responses=ERRORS, sync_to_thread=True)
     def list_items(
         self,
         request: Request,
@@ -75,7 +76,7 @@ class RectificationsApiController(Controller):
             items=[present.row_out(r, today) for r in rows], total=total, limit=limit, offset=offset
         )
 
-    @get("/rectifications/{item_id:int}", responses=ERRORS, sync_to_thread=True)
+    @get("/{item_id:int}", responses=ERRORS, sync_to_thread=True)
     def get_item(
         self, request: Request, db: DbSession, settings: AppSettings, item_id: FromPath[Id]
     ) -> RectificationDetail:
@@ -83,7 +84,7 @@ class RectificationsApiController(Controller):
         return _detail(db, request, settings, item_id)
 
     @post(
-        "/rectifications/{item_id:int}/report-fixed",
+        "/{item_id:int}/report-fixed",
         responses=ERRORS,
         sync_to_thread=True,
         status_code=200,
@@ -103,19 +104,8 @@ class RectificationsApiController(Controller):
         service.report_fixed(session=db, user=request.user, item_id=item_id, change=change)
         return _detail(db, request, settings, item_id)
 
-    @put("/visits/{uuid:str}", responses=ERRORS, sync_to_thread=True, status_code=200)
-    def put_visit(
-        self, request: Request, db: DbSession, uuid: FromPath[str], data: JSONBody[VisitIn]
-    ) -> VisitOut:
-        """Start a follow-up visit under a client UUID (a replay returns the same visit); its
-        verdicts name it in `visit_uuid`."""
-        visit = service.start_visit(
-            session=db, user=request.user, site_id=data.site_id, uuid=check_uuid(uuid)
-        )
-        return VisitOut.model_validate(visit, from_attributes=True)
-
     @post(
-        "/rectifications/{item_id:int}/verify",
+        "/{item_id:int}/verify",
         responses=ERRORS,
         sync_to_thread=True,
         status_code=200,
@@ -148,7 +138,7 @@ class RectificationsApiController(Controller):
         return _detail(db, request, settings, item_id)
 
     @post(
-        "/rectifications/{item_id:int}/extend",
+        "/{item_id:int}/extend",
         responses=ERRORS,
         sync_to_thread=True,
         status_code=200,
@@ -176,7 +166,7 @@ class RectificationsApiController(Controller):
         return _detail(db, request, settings, item_id)
 
     @post(
-        "/rectifications/{item_id:int}/cancel",
+        "/{item_id:int}/cancel",
         responses=ERRORS,
         sync_to_thread=True,
         status_code=200,
@@ -194,11 +184,42 @@ class RectificationsApiController(Controller):
         service.cancel(session=db, user=request.user, item_id=item_id, change=change)
         return _detail(db, request, settings, item_id)
 
+    @put("/{item_id:int}/photos/{photo_uuid:str}", responses=ERRORS, **UPLOAD)
+    async def upload_photo(
+        self, request: Request, item_id: FromPath[Id], photo_uuid: FromPath[str]
+    ) -> PhotoOut:
+        """A photo of a fix (owner) or an 'after' photo (inspector): multipart `file`. Attach it
+        with the photo id in report-fixed or verify."""
+        target = service.EvidencePhotos(user=request.user, item_id=item_id)
+        return await receive_photo(request, photo_uuid, target)
+
+
+class VisitsApiController(Controller):
+    path = "/api/v1/visits"
+    guards = [require_login]
+    tags = ["rectifications"]
+
+    @put("/{uuid:str}", responses=ERRORS, sync_to_thread=True, status_code=200)
+    def put_visit(
+        self, request: Request, db: DbSession, uuid: FromPath[str], data: JSONBody[VisitIn]
+    ) -> VisitOut:
+        """Start a follow-up visit under a client UUID (a replay returns the same visit); its
+        verdicts name it in `visit_uuid`."""
+        visit = service.start_visit(
+            session=db, user=request.user, site_id=data.site_id, uuid=check_uuid(uuid)
+        )
+        return VisitOut.model_validate(visit, from_attributes=True)
+
+
+class OverdueBoardApiController(Controller):
+    path = "/api/v1/dashboard"
+    guards = [office_only]
+    tags = ["rectifications"]
+
     @get(
-        "/dashboard/overdue",
+        "/overdue",
         responses=ERRORS,
         sync_to_thread=True,
-        guards=[require_roles(Role.admin, Role.supervisor)],
     )
     def board(self, request: Request, db: DbSession, settings: AppSettings) -> BoardOut:
         """The overdue board's counts, each with a link to the filtered list."""

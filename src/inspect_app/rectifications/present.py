@@ -11,9 +11,9 @@ from inspect_app.auth.service import CurrentUser
 from inspect_app.bounds import MAX_ID, parse_whole
 from inspect_app.errors import AppError, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.inspections.api import photo_out
-from inspect_app.inspections.service import blobs_for
 from inspect_app.models import Inspection
+from inspect_app.photos.schemas import photo_out
+from inspect_app.photos.service import blobs_for
 from inspect_app.rectifications import history, queries, service
 from inspect_app.rectifications.schemas import (
     BoardOut,

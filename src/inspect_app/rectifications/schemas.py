@@ -8,7 +8,6 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from inspect_app.bounds import Id, column_length
-from inspect_app.inspections.schemas import PhotoOut
 from inspect_app.models import (
     EventKind,
     FollowUpVisit,
@@ -18,6 +17,7 @@ from inspect_app.models import (
     Role,
     Severity,
 )
+from inspect_app.photos.schemas import PhotoOut
 
 MAX_PHOTOS = 20  # photos named by one report or verdict
 

@@ -12,9 +12,11 @@ from inspect_app import labels
 from inspect_app.auth.service import CurrentUser
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
+from inspect_app.inspections import service as inspections
 from inspect_app.models import (
     EventKind,
     FollowUpVisit,
+    Inspection,
     Photo,
     Rectification,
     RectificationEvent,
@@ -23,6 +25,7 @@ from inspect_app.models import (
     Site,
     utcnow,
 )
+from inspect_app.photos.service import Slot
 from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
 from inspect_app.timezone import deadline_window
@@ -180,6 +183,26 @@ def _record(
     return item
 
 
+@inspections.on_submitted
+def open_items(
+    session: Session, user: CurrentUser, inspection: Inspection, findings: list[inspections.Finding]
+) -> None:
+    """One open item per finding of a submitted inspection, due by the deadline the inspector
+    set, its first event carrying the inspector's note."""
+    for finding in findings:
+        item = Rectification(
+            inspection_id=inspection.id,
+            answer_id=finding.answer.id,
+            site_id=inspection.site_id,
+            item_code=finding.answer.item_code,
+            severity=finding.severity,
+            deadline=finding.answer.deadline,
+        )
+        session.add(item)
+        session.flush()
+        record_creation(session=session, item=item, actor_id=user.id, note=finding.answer.note)
+
+
 def record_creation(
     *, session: Session, item: Rectification, actor_id: int, note: str = ""
 ) -> None:
@@ -317,7 +340,7 @@ def cancel(*, session: Session, user: CurrentUser, item_id: int, change: Change)
 
 
 def _require_supervisor(user: CurrentUser) -> None:
-    if user.role not in (Role.supervisor, Role.admin):
+    if not user.sees_whole_subdistrict:
         raise Forbidden(_("Only a supervisor may extend or cancel items."))
 
 
@@ -373,3 +396,20 @@ def require_photo_slot(*, user: CurrentUser, item: Rectification) -> None:
     if user.role in (Role.owner, Role.inspector):
         raise _refuse(item, _("given photos"))
     raise Forbidden(_("Only the business and inspectors add photos to an item."))
+
+
+@dataclass(frozen=True)
+class EvidencePhotos:
+    """Where a photo of a fix or an 'after' photo goes (a `photos.intake.PhotoTarget`)."""
+
+    user: CurrentUser
+    item_id: int
+
+    def locate(self, session: Session) -> Slot:
+        item = get_rectification(session=session, user=self.user, item_id=self.item_id)
+        return Slot(item_code=item.item_code, rectification_id=item.id)
+
+    def admit(self, session: Session, item_code: str) -> Slot:
+        item = get_rectification(session=session, user=self.user, item_id=self.item_id)
+        require_photo_slot(user=self.user, item=item)
+        return Slot(item_code=item.item_code, rectification_id=item.id)

@@ -9,20 +9,18 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 
-from inspect_app.auth.guards import require_login, require_roles, staff_only
-from inspect_app.auth.views import safe_next
+from inspect_app.auth.guards import office_only, require_login, require_roles, staff_only
 from inspect_app.bounds import MAX_OFFSET, Id, parse_whole
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import AppError, Invalid
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
-from inspect_app.inspections.api import check_uuid
 from inspect_app.models import Role, Severity, Site, SiteKind
 from inspect_app.rectifications import chart, chips, export, history, present, queries, service
 from inspect_app.rectifications.schemas import MAX_PHOTOS, NOTE_MAX
 from inspect_app.sites.service import visible_teams
 from inspect_app.timezone import FILTER_WINDOW, deadline_window, today_in
-from inspect_app.web import done, form_site_id, render
+from inspect_app.web import check_uuid, done, form_site_id, render, safe_next
 
 PAGE_SIZE = 30
 EXPORT_LIMIT = 50_000
@@ -318,36 +316,23 @@ class VisitsController(Controller):
         )
 
 
-@get(
-    "/dashboard",
-    guards=[require_roles(Role.admin, Role.supervisor)],
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def dashboard(request: Request, db: DbSession, settings: AppSettings) -> Template:
+class OverdueBoardController(Controller):
     """The supervisors' overdue board."""
-    today = today_in(settings.time_zone)
-    data = queries.board(session=db, user=request.user, today=today, time_zone=settings.time_zone)
-    return render(
-        request,
-        "rectifications/board.html",
-        board=present.board_out(data),
-        chart=chart.svg(data.series),
-        today=today,
-    )
 
+    include_in_schema = False
+    path = "/dashboard"
+    guards = [office_only]
 
-@get(
-    "/inspections/{uuid:str}/notice",
-    guards=[require_login],
-    sync_to_thread=True,
-    include_in_schema=False,
-)
-def notice(request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
-    """The printable rectification notice (整改通知书) handed to the business."""
-    inspection = inspections.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
-    return render(
-        request,
-        "rectifications/notice.html",
-        s=inspections.summarise(session=db, inspection=inspection),
-    )
+    @get("/", sync_to_thread=True)
+    def dashboard(self, request: Request, db: DbSession, settings: AppSettings) -> Template:
+        today = today_in(settings.time_zone)
+        data = queries.board(
+            session=db, user=request.user, today=today, time_zone=settings.time_zone
+        )
+        return render(
+            request,
+            "rectifications/board.html",
+            board=present.board_out(data),
+            chart=chart.svg(data.series),
+            today=today,
+        )

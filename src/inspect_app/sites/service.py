@@ -20,7 +20,7 @@ MAX_LIMIT = 200
 
 def site_scope(user: CurrentUser) -> list:
     """WHERE clauses limiting sites to what this user may see (see design.md, "Access")."""
-    if user.role in (Role.admin, Role.supervisor):
+    if user.sees_whole_subdistrict:
         return [] if user.city_wide else [Site.subdistrict_id == user.subdistrict_id]
     if user.role == Role.inspector:
         return [Site.team_id.in_(user.team_ids)]
@@ -29,7 +29,7 @@ def site_scope(user: CurrentUser) -> list:
 
 def scope_key(user: CurrentUser) -> tuple:
     """Equal for users whom `site_scope` gives the same sites (a key for shared results)."""
-    if user.role in (Role.admin, Role.supervisor):
+    if user.sees_whole_subdistrict:
         return ("all",) if user.city_wide else ("subdistrict", user.subdistrict_id)
     if user.role == Role.inspector:
         return ("teams", user.team_ids)
@@ -38,7 +38,7 @@ def scope_key(user: CurrentUser) -> tuple:
 
 def team_scope(user: CurrentUser) -> list:
     """WHERE clauses limiting teams to the user's subdistrict (or their own teams)."""
-    if user.role in (Role.admin, Role.supervisor):
+    if user.sees_whole_subdistrict:
         return [] if user.city_wide else [Team.subdistrict_id == user.subdistrict_id]
     return [Team.id.in_(user.team_ids)]
 

@@ -12,18 +12,12 @@ from sqlmodel import select
 
 from inspect_app.auth.guards import admin_only, require_login
 from inspect_app.bounds import Id, Page, parse_whole
-from inspect_app.deps import AppSettings, DbSession
-from inspect_app.errors import Invalid, NotFound
+from inspect_app.deps import DbSession
+from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import localized
-from inspect_app.inspections import service as inspections
-from inspect_app.inspections.views import start_choices
-from inspect_app.models import Role, Site, SiteKind, Subdistrict, Team
-from inspect_app.rectifications import history as rect_history
-from inspect_app.rectifications import queries as rect_queries
-from inspect_app.rectifications import service as rectifications
+from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites import importer, service
-from inspect_app.timezone import today_in
 from inspect_app.web import done, render
 
 PAGE_SIZE = 30
@@ -49,7 +43,7 @@ class SitesController(Controller):
         """The list; htmx asks for just the results while the user types. Staff may list the
         inactive sites instead (`inactive=1`)."""
         page = max(1, page)
-        only_inactive = inactive == "1" and request.user.role in (Role.admin, Role.supervisor)
+        only_inactive = inactive == "1" and request.user.sees_whole_subdistrict
         query = service.SiteQuery(
             q=q,
             only_inactive=only_inactive,
@@ -73,48 +67,6 @@ class SitesController(Controller):
             inactive="1" if only_inactive else "",
             kinds=list(SiteKind),
             teams=service.visible_teams(session=db, user=request.user),
-        )
-
-    @get("/{site_id:int}", sync_to_thread=True)
-    def detail(
-        self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[Id]
-    ) -> Template:
-        site = service.get_site(session=db, user=request.user, site_id=site_id)
-        today = today_in(settings.time_zone)
-        tenants, tenant_total = service.search_sites(
-            session=db,
-            user=request.user,
-            query=service.SiteQuery(parent_id=site.id, limit=service.MAX_LIMIT),
-        )
-        parent = None
-        if site.parent_id:
-            try:
-                parent = service.get_site(session=db, user=request.user, site_id=site.parent_id)
-            except NotFound:
-                parent = None
-        return render(
-            request,
-            "sites/detail.html",
-            site=site,
-            tenants=tenants,
-            tenant_total=tenant_total,
-            parent=parent,
-            team=site.team_id and db.get(Team, site.team_id),
-            owners=service.site_owners(session=db, site_id=site.id)
-            if request.user.is_staff
-            else [],
-            checklists=start_choices(db, request.user),
-            history=inspections.site_history(session=db, user=request.user, site_id=site.id),
-            templates_by_version=inspections.templates_by_version(session=db),
-            open_items=rect_queries.active_site_rows(
-                session=db, user=request.user, site_id=site.id, today=today
-            ),
-            closed_out=rectifications.site_closed_out(session=db, site_id=site.id),
-            visits=rect_history.site_visits(session=db, reader=request.user, site_id=site.id),
-            closed_items=rect_history.recently_closed(
-                session=db, user=request.user, site_id=site.id
-            ),
-            today=today,
         )
 
     # --- admin ------------------------------------------------------------------------

@@ -7,13 +7,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.models import Inspection, InspectionStatus, Role
-
-OFFICE = (Role.admin, Role.supervisor)
+from inspect_app.models import Inspection, InspectionStatus
 
 
 def readable_clause(user: CurrentUser) -> ColumnElement[bool]:
     """The SQL condition: submitted, or this user's own draft, or any for the office."""
-    if user.role in OFFICE:
+    if user.sees_whole_subdistrict:
         return true()
     return or_(Inspection.status == InspectionStatus.submitted, Inspection.inspector_id == user.id)
