@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 from inspect_app.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -178,15 +183,70 @@ class Database:
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+        """A session in one transaction, ended by `end_transaction`."""
         engine = self._write_engine if write else self.engine
         with Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
+            except BaseException as error:
+                end_transaction(session, error)
                 raise
+            end_transaction(session, None)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def keeps_changes(error: BaseException | None) -> bool:
+    """Whether the work done before this error stands (see `errors.AppError.keeps_changes`)."""
+    return error is None or bool(getattr(error, "keeps_changes", False))
+
+
+def end_transaction(session: Session, error: BaseException | None) -> None:
+    """The one place a transaction ends: committed on success, or when the error says the work
+    before it stands (a failed sign-in is counted; answers stay when only a deadline is
+    refused); rolled back otherwise. Handlers and services never commit on their own."""
+    if keeps_changes(error):
+        session.commit()
+    else:
+        session.rollback()
+
+
+@contextmanager
+def attempt(session: Session) -> Iterator[None]:
+    """Try a change that may be refused, inside the request's transaction (a SAVEPOINT): when it
+    is refused, this change alone is undone, so the page can show the form again from what is
+    stored, and the refusal still reaches the caller."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except BaseException as error:
+        if keeps_changes(error):
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        raise
+    savepoint.commit()
+
+
+def ends_in_worker_thread(handler: Callable[P, T]) -> Callable[P, T]:
+    """For a sync write handler: end the request's transaction in the handler's own worker
+    thread (the `db` argument), not in the request's cleanup.
+
+    The cleanup runs after the event loop gets to it, and on SQLite the write lock stays taken
+    until then: a query on the loop that waits for that lock (the token check) would stall the
+    very loop that should release it. The request's own cleanup then finds nothing to do."""
+
+    @functools.wraps(handler)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        session = kwargs["db"]
+        assert isinstance(session, Session)
+        try:
+            result = handler(*args, **kwargs)
+        except BaseException as error:
+            end_transaction(session, error)
+            raise
+        end_transaction(session, None)
+        return result
+
+    return run

@@ -26,10 +26,14 @@ log = logging.getLogger("inspect_app.errors")
 
 
 class AppError(Exception):
-    """A refusal a person should understand; raised by services, rendered by the handlers below."""
+    """A refusal a person should understand; raised by services, rendered by the handlers below.
+
+    `keeps_changes`: the work done before the refusal stands (the request's transaction is
+    committed, see `db.end_transaction`), e.g. the answers saved when only a deadline is refused."""
 
     status_code = 400
     code = "bad_request"
+    keeps_changes = False
 
     def __init__(
         self,
@@ -37,11 +41,14 @@ class AppError(Exception):
         *,
         fields: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        keeps_changes: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
         self.headers = headers or {}  # e.g. Retry-After on a 429 or 503
+        if keeps_changes is not None:
+            self.keeps_changes = keeps_changes
 
 
 class NotFound(AppError):

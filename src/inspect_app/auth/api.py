@@ -59,10 +59,9 @@ class AuthApiController(Controller):
                 ip=client_ip(request.scope),
             )
         except service.LoginRefused as refused:
-            db.commit()  # keep the failed attempt for the login limits
             if refused.reason == "locked":
                 raise refused.as_error() from None
-            raise Unauthorized(refused.message) from None
+            raise Unauthorized(refused.message, keeps_changes=True) from None
         token, raw = service.create_api_token(
             session=db, settings=settings, user=user, name=data.name or "API"
         )
@@ -107,9 +106,6 @@ class AuthApiController(Controller):
                 new=data.new_password,
                 ip=client_ip(request.scope),
             )
-        except AppError:
-            db.commit()  # keep the failed attempt for the login limits
-            raise
         except service.LoginRefused as refused:
             raise refused.as_error() from None
 

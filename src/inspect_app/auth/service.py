@@ -106,7 +106,10 @@ def load_current_user(
 
 
 class LoginRefused(Exception):
-    """Wrong credentials or an inactive account ("invalid"), or a current lock ("locked")."""
+    """Wrong credentials or an inactive account ("invalid"), or a current lock ("locked").
+    The failed attempt is recorded all the same (it counts towards the login limits)."""
+
+    keeps_changes = True
 
     def __init__(self, reason: str, retry_minutes: int = 0, kind: LockKind | None = None) -> None:
         super().__init__(reason)
@@ -117,7 +120,7 @@ class LoginRefused(Exception):
     def as_error(self) -> RateLimited:
         """The refusal of a lock as an HTTP answer: 429 with Retry-After."""
         seconds = str(self.retry_minutes * 60)
-        return RateLimited(self.message, headers={"Retry-After": seconds})
+        return RateLimited(self.message, headers={"Retry-After": seconds}, keeps_changes=True)
 
     @property
     def message(self) -> str:
@@ -211,7 +214,7 @@ def change_password(
             raise
         errors["current_password"] = _("The current password is wrong.")
     if errors:
-        raise Invalid(_("Some fields need attention."), fields=errors)
+        raise Invalid(_("Some fields need attention."), fields=errors, keeps_changes=True)
     account.password_hash = hash_password(new, settings=settings)
     session.add(account)
     revoke_all_sessions(

@@ -77,8 +77,7 @@ class LoginController(Controller):
                 cookies=request.cookies,
             )
         except service.LoginRefused as refused:
-            # The failed attempt is recorded even though we answer with an error.
-            db.commit()
+            # Answered with a page, not raised: the failed attempt recorded stays.
             page = render(
                 request,
                 "auth/login.html",

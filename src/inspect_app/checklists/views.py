@@ -14,6 +14,7 @@ from litestar.response import Redirect, Response, Template
 from inspect_app.auth.guards import admin_only
 from inspect_app.bounds import Id
 from inspect_app.checklists import service
+from inspect_app.db import attempt
 from inspect_app.deps import DbSession
 from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
@@ -81,9 +82,11 @@ class ChecklistsAdminController(Controller):
 
     def _save(self, request, db, code, data, item_id) -> Template | Redirect:
         try:
-            service.save_item(session=db, user=request.user, code=code, data=data, item_id=item_id)
+            with attempt(db):
+                service.save_item(
+                    session=db, user=request.user, code=code, data=data, item_id=item_id
+                )
         except Invalid as exc:
-            db.rollback()
             return self._page(
                 request,
                 db,
@@ -129,9 +132,9 @@ class ChecklistsAdminController(Controller):
     @post("/{code:str}/publish", sync_to_thread=True, status_code=303)
     def publish(self, request: Request, db: DbSession, code: FromPath[str]) -> Template | Redirect:
         try:
-            service.publish_draft(session=db, user=request.user, code=code)
+            with attempt(db):
+                service.publish_draft(session=db, user=request.user, code=code)
         except Invalid as exc:
-            db.rollback()
             return self._page(request, db, code, errors={"publish": exc.message}, status=422)
         return Redirect(f"/admin/checklists/{code}", status_code=303)
 
@@ -157,18 +160,18 @@ class ChecklistsAdminController(Controller):
     ) -> Template | Redirect:
         upload = data.get("file")
         try:
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                raise Invalid(_("Choose a JSON file exported from a checklist."))
-            raw = upload.file.read(MAX_JSON_BYTES + 1)
-            if len(raw) > MAX_JSON_BYTES:
-                raise Invalid(_("The file is larger than 1 MB."))
-            try:
-                parsed = json.loads(raw.decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise Invalid(_("This file is not valid JSON.")) from None
-            view = service.import_template(session=db, user=request.user, data=parsed)
+            with attempt(db):
+                if not isinstance(upload, UploadFile) or not upload.filename:
+                    raise Invalid(_("Choose a JSON file exported from a checklist."))
+                raw = upload.file.read(MAX_JSON_BYTES + 1)
+                if len(raw) > MAX_JSON_BYTES:
+                    raise Invalid(_("The file is larger than 1 MB."))
+                try:
+                    parsed = json.loads(raw.decode("utf-8-sig"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    raise Invalid(_("This file is not valid JSON.")) from None
+                view = service.import_template(session=db, user=request.user, data=parsed)
         except Invalid as exc:
-            db.rollback()
             return render(
                 request,
                 "checklists/index.html",

@@ -11,6 +11,7 @@ from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.auth.service import CurrentUser
 from inspect_app.bounds import Id
+from inspect_app.db import attempt, ends_in_worker_thread
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
 from inspect_app.inspections import service, sync
@@ -69,6 +70,7 @@ class InspectionsApiController(Controller):
     tags = ["inspections"]
 
     @put("/{uuid:str}", responses=ERRORS, sync_to_thread=True)
+    @ends_in_worker_thread
     def put_inspection(
         self,
         request: Request,
@@ -80,31 +82,27 @@ class InspectionsApiController(Controller):
         """Create or update a draft; `submit: true` submits it. Replays return what is stored;
         changing a submitted inspection is 409."""
         uuid = check_uuid(uuid)
-        for attempt in range(1, PUT_ATTEMPTS + 1):
+        for tries in range(1, PUT_ATTEMPTS + 1):
             try:
-                inspection = sync.put_inspection(
-                    session=db,
-                    user=request.user,
-                    uuid=uuid,
-                    data=data,
-                    time_zone=settings.time_zone,
-                    horizon_days=settings.deadline_horizon_days,
-                )
+                with attempt(db):
+                    inspection = sync.put_inspection(
+                        session=db,
+                        user=request.user,
+                        uuid=uuid,
+                        data=data,
+                        time_zone=settings.time_zone,
+                        horizon_days=settings.deadline_horizon_days,
+                    )
                 break
             except IntegrityError:
                 # An overlapping copy of this request (a phone that gave up waiting and sent it
                 # again) stored the same rows first: start over from what it stored.
-                db.rollback()
-                if attempt == PUT_ATTEMPTS:
+                if tries == PUT_ATTEMPTS:
                     raise
-        out = inspection_out(session=db, user=request.user, inspection=inspection)
-        # Commit here in the worker thread. Left to the request's cleanup, the commit waits for
-        # the event loop, and SQLite's write lock stays taken until then: a query on the loop
-        # that waits for the lock (the token check) would stall the loop that should release it.
-        db.commit()
-        return out
+        return inspection_out(session=db, user=request.user, inspection=inspection)
 
     @patch("/{uuid:str}/answers/{item_code:str}", responses=ERRORS, sync_to_thread=True)
+    @ends_in_worker_thread
     def patch_answer(
         self,
         request: Request,
@@ -129,16 +127,14 @@ class InspectionsApiController(Controller):
                 horizon_days=settings.deadline_horizon_days,
             )
         except service.DeadlineRefused as exc:
-            db.commit()
-            raise Invalid(exc.message, fields={"deadline": exc.fields.get(item_code, "")}) from None
-        out = AnswerSavedOut(
+            field = {"deadline": exc.fields.get(item_code, "")}
+            raise Invalid(exc.message, fields=field, keeps_changes=True) from None
+        return AnswerSavedOut(
             item_code=answer.item_code,
             result=answer.result,
             note=answer.note,
             deadline=answer.deadline,
         )
-        db.commit()
-        return out
 
     @get("/{uuid:str}", responses=ERRORS, sync_to_thread=True)
     def get_inspection(self, request: Request, db: DbSession, uuid: FromPath[str]) -> InspectionOut:

@@ -159,8 +159,10 @@ def default_deadline(
 
 
 class DeadlineRefused(Invalid):
-    """The answer was saved (result, note) but not the deadline sent with it: the caller
-    commits what was saved, then shows the message at the deadline field."""
+    """The answer was saved (result, note) but not the deadline sent with it: what was saved
+    stays, and the message is shown at the deadline field."""
+
+    keeps_changes = True
 
 
 def _answer(session: Session, inspection: Inspection, item_code: str) -> Answer | None:

@@ -67,9 +67,10 @@ def put_inspection(
             )
         except service.DeadlineRefused as exc:
             refused.update(exc.fields)
-    if refused:
-        session.commit()  # keep every answer; only the deadlines named are refused
-        raise Invalid(_("Some deadlines are outside the allowed range."), fields=refused)
+    if refused:  # every answer stays; only the deadlines named are refused
+        raise Invalid(
+            _("Some deadlines are outside the allowed range."), fields=refused, keeps_changes=True
+        )
     if data.submit:
         try:
             service.submit(
@@ -79,8 +80,10 @@ def put_inspection(
                 time_zone=time_zone,
                 horizon_days=horizon_days,
             )
-        except Invalid:
-            session.commit()  # keep the answers given so far; only the submit is refused
+        except Invalid as refusal:
+            refusal.keeps_changes = (
+                True  # the answers given so far stay; only the submit is refused
+            )
             raise
     return inspection
 

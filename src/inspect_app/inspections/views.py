@@ -9,6 +9,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from inspect_app.auth.guards import require_login
+from inspect_app.db import attempt
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -149,22 +150,19 @@ class InspectionsController(Controller):
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         result = data.get("result") or data.get("current_result") or ""
         try:
-            service.save_answer(
-                session=db,
-                user=request.user,
-                inspection=inspection,
-                item_code=item_code,
-                result=result,
-                note=data.get("note", ""),
-                deadline=data.get("deadline") or None,
-                time_zone=settings.time_zone,
-                horizon_days=settings.deadline_horizon_days,
-            )
+            with attempt(db):
+                service.save_answer(
+                    session=db,
+                    user=request.user,
+                    inspection=inspection,
+                    item_code=item_code,
+                    result=result,
+                    note=data.get("note", ""),
+                    deadline=data.get("deadline") or None,
+                    time_zone=settings.time_zone,
+                    horizon_days=settings.deadline_horizon_days,
+                )
         except Invalid as exc:
-            if isinstance(exc, service.DeadlineRefused):
-                db.commit()
-            else:
-                db.rollback()
             if is_htmx(request):
                 response = self._item(
                     request,
@@ -229,15 +227,15 @@ class InspectionsController(Controller):
         """Check every item on the server too; problems are shown on the items themselves."""
         inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
         try:
-            service.submit(
-                session=db,
-                user=request.user,
-                inspection=inspection,
-                time_zone=settings.time_zone,
-                horizon_days=settings.deadline_horizon_days,
-            )
+            with attempt(db):
+                service.submit(
+                    session=db,
+                    user=request.user,
+                    inspection=inspection,
+                    time_zone=settings.time_zone,
+                    horizon_days=settings.deadline_horizon_days,
+                )
         except Invalid as exc:
-            db.rollback()
             return self._walkthrough(
                 request, db, settings, inspection, errors=exc.fields, status=422
             )

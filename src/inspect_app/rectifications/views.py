@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response, Template
 
 from inspect_app.auth.guards import office_only, require_login, require_roles, staff_only
 from inspect_app.bounds import MAX_OFFSET, Id, parse_whole
+from inspect_app.db import attempt
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import AppError, Invalid
 from inspect_app.i18n import gettext as _
@@ -146,11 +147,11 @@ class RectificationsController(Controller):
         """Run a state change; a refusal re-renders the item with the reason, success goes
         back (saying `message` once, when given; a verdict's outcome shows where it lands)."""
         try:
-            action()
+            with attempt(db):
+                action()
         except (Invalid, AppError) as exc:
             if exc.status_code not in (409, 422):
                 raise
-            db.rollback()
             return self._item(
                 request,
                 db,
