@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from inspect_app.models import Rectification, RectificationStatus
-from inspect_app.rectifications.service import is_overdue
 from inspect_app.timezone import today_in
 from tests.conftest import office_today
 from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
@@ -261,10 +260,10 @@ def test_overdue_follows_the_office_calendar_across_midnight(world, item_id):
         severity="high",
         deadline=date(2026, 11, 29),
     )
-    assert not is_overdue(due_today, today_in("Asia/Shanghai", shanghai_2359))
-    assert is_overdue(due_today, today_in("Asia/Shanghai", shanghai_0001))
+    assert not due_today.is_overdue(today_in("Asia/Shanghai", shanghai_2359))
+    assert due_today.is_overdue(today_in("Asia/Shanghai", shanghai_0001))
     closed = due_today.model_copy(update={"status": RectificationStatus.closed})
-    assert not is_overdue(closed, today_in("Asia/Shanghai", shanghai_0001))
+    assert not closed.is_overdue(today_in("Asia/Shanghai", shanghai_0001))
     # in UTC the same moment is still the 29th: the office's zone decides, not the server's
     assert shanghai_0001.date() == date(2026, 11, 29)
 

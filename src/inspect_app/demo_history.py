@@ -390,10 +390,9 @@ def describe(*, session: Session, time_zone: str) -> str:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
     today = today_in(time_zone)
-    active = Rectification.status.in_(rect.ACTIVE)
     return (
         f"{count(Inspection)} inspections over {DAYS} days, {count(Photo)} photos, "
         f"{count(Rectification)} rectification items "
-        f"({count(Rectification, active)} active, "
-        f"{count(Rectification, active, Rectification.deadline < today)} overdue)"
+        f"({count(Rectification, Rectification.active_clause())} active, "
+        f"{count(Rectification, Rectification.overdue_clause(today))} overdue)"
     )

@@ -2,8 +2,10 @@
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
 from inspect_app.models.inspections import (
+    ACTIVE_STATUSES,
     Answer,
     ChecklistTemplate,
+    DeadlineRules,
     EventKind,
     FollowUpVisit,
     Inspection,
@@ -36,10 +38,12 @@ from inspect_app.models.people import (
 )
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "Answer",
     "ApiToken",
     "AuthSession",
     "ChecklistTemplate",
+    "DeadlineRules",
     "EnumString",
     "EventKind",
     "FollowUpVisit",

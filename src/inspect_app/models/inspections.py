@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import ColumnElement, Index, UniqueConstraint, and_
+from sqlmodel import Field, SQLModel, col
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
 
@@ -148,8 +148,34 @@ class RectificationStatus(StrEnum):
     closed = "closed"
     cancelled = "cancelled"
 
+    @property
+    def is_active(self) -> bool:
+        """Active: not closed or cancelled yet (open, or a fix reported and awaiting its check).
+        The one definition: `Rectification.active_clause` says the same in SQL."""
+        return self in ACTIVE_STATUSES
 
-class Rectification(SQLModel, table=True):
+
+ACTIVE_STATUSES = frozenset({RectificationStatus.open, RectificationStatus.fix_reported})
+
+
+class DeadlineRules:
+    """The rules of "active" and "overdue", for an item as stored (`Rectification`) and as read
+    for a list (`rectifications.queries.Item`); `Rectification.overdue_clause` is the same in
+    SQL. `today` is the office's today (timezone.today_in), everywhere."""
+
+    status: RectificationStatus
+    deadline: date
+
+    def is_overdue(self, today: date) -> bool:
+        """Overdue: active, and its deadline is before today."""
+        return self.status.is_active and self.deadline < today
+
+    def days_left(self, today: date) -> int | None:
+        """Days until the deadline (negative: days overdue); None once closed or cancelled."""
+        return (self.deadline - today).days if self.status.is_active else None
+
+
+class Rectification(DeadlineRules, SQLModel, table=True):
     """A failed answer that must be put right by its deadline (整改项)."""
 
     # The list and the board read a scope's items site by site: by status and deadline, and by
@@ -172,6 +198,14 @@ class Rectification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+    @staticmethod
+    def active_clause() -> ColumnElement[bool]:
+        return col(Rectification.status).in_(ACTIVE_STATUSES)
+
+    @staticmethod
+    def overdue_clause(today: date) -> ColumnElement[bool]:
+        return and_(Rectification.active_clause(), col(Rectification.deadline) < today)
 
 
 class EventKind(StrEnum):

@@ -29,7 +29,6 @@ from inspect_app.sites.service import scope_key, site_scope
 from inspect_app.timezone import add_days, local
 
 Status = RectificationStatus
-ACTIVE = (Status.open, Status.fix_reported)
 AGE_BUCKETS = (("1-3", 1, 3), ("4-7", 4, 7), ("8-14", 8, 14), ("15+", 15, None))
 
 
@@ -78,8 +77,8 @@ def _compute_board(
     """One scoped query reads every item open at some point of the window (the active ones
     among them); the counting happens here, in one pass, instead of a query per count."""
     rows = _board_rows(session, user, add_days(today, 1 - days), tz)
-    active = [r for r in rows if r.status in ACTIVE]
-    late = [r for r in active if r.deadline < today]
+    active = [r for r in rows if r.status.is_active]
+    late = [r for r in active if r.deadline < today]  # overdue: active and past its deadline
     ages = [(today - r.deadline).days for r in late]
     by_age = [
         (label, low, high, sum(1 for a in ages if a >= low and (high is None or a <= high)))

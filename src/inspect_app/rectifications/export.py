@@ -14,7 +14,7 @@ import xlsxwriter
 from inspect_app import labels
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import localized
-from inspect_app.rectifications import queries, service
+from inspect_app.rectifications import queries
 from inspect_app.timezone import local
 
 Value = str | int | date | datetime | None  # None: an empty cell
@@ -58,8 +58,8 @@ def rows(data: list[queries.Row], today: date, time_zone: str) -> Iterator[list[
             labels.severity(item.severity),
             labels.status(item.status),
             item.deadline,
-            service.days_left(item, today),
-            _("Yes") if service.is_overdue(item, today) else _("No"),
+            item.days_left(today),
+            _("Yes") if item.is_overdue(today) else _("No"),
             local(item.created_at, time_zone).date(),
             extra["note"],
             extra["contact_name"],

@@ -80,8 +80,9 @@ def row_out(row: queries.Row, today: date) -> RectificationOut:
         severity=item.severity,
         status=item.status,
         deadline=item.deadline,
-        overdue=service.is_overdue(item, today),
-        days_left=service.days_left(item, today),
+        active=item.status.is_active,
+        overdue=item.is_overdue(today),
+        days_left=item.days_left(today),
         created_at=item.created_at,
         resolved_at=item.resolved_at,
     )

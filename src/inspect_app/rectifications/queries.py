@@ -11,8 +11,10 @@ from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
 from inspect_app.models import (
+    ACTIVE_STATUSES,
     Answer,
     ChecklistTemplate,
+    DeadlineRules,
     EventKind,
     Inspection,
     Rectification,
@@ -27,7 +29,7 @@ from inspect_app.models import (
     TemplateVersion,
     User,
 )
-from inspect_app.rectifications.board import ACTIVE, Board, board  # noqa: F401 (queries.board)
+from inspect_app.rectifications.board import Board, board  # noqa: F401 (queries.board)
 from inspect_app.sites.service import site_scope
 from inspect_app.timezone import add_days
 
@@ -90,7 +92,7 @@ class Named:
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(DeadlineRules):
     """A rectification item's values as read for a list (services only read these; loading
     them as plain columns costs a fraction of an ORM object)."""
 
@@ -165,7 +167,7 @@ def _conditions(f: ItemFilter, today: date) -> list:
     statuses = _statuses(f)
     if statuses is not None:
         where.append(Rectification.status.in_(statuses))
-    if f.overdue:
+    if f.overdue:  # with the active statuses, from _statuses: Rectification.overdue_clause
         where.append(Rectification.deadline < today)
     if f.overdue_min is not None:
         where.append(Rectification.deadline <= add_days(today, -f.overdue_min))
@@ -196,11 +198,11 @@ def _statuses(f: ItemFilter) -> list[Status] | None:
     if f.status in Status.__members__:
         allowed = [Status(f.status)]
     elif f.status == "active":
-        allowed = list(ACTIVE)
+        allowed = sorted(ACTIVE_STATUSES)
     else:
         allowed = None
     if f.overdue:
-        allowed = [s for s in (allowed or ACTIVE) if s in ACTIVE]
+        allowed = [s for s in (allowed or sorted(ACTIVE_STATUSES)) if s.is_active]
     return allowed
 
 
@@ -361,9 +363,9 @@ def owner_items(*, session: Session, user: CurrentUser, today: date) -> list[Row
     """An owner's active items: overdue first, then by deadline."""
     stmt = (
         _base(user)
-        .where(Rectification.status.in_(ACTIVE))
+        .where(Rectification.active_clause())
         .order_by(
-            case((Rectification.deadline < today, 0), else_=1),
+            case((Rectification.overdue_clause(today), 0), else_=1),
             Rectification.deadline,
             Rectification.id,
         )
@@ -381,15 +383,12 @@ class DueSite:
 
 def inspector_today(*, session: Session, user: CurrentUser, today: date) -> list[DueSite]:
     """My teams' sites with items to verify (reported fixed, or overdue), most urgent first."""
-    due = or_(
-        Rectification.status == Status.fix_reported,
-        and_(Rectification.status == Status.open, Rectification.deadline < today),
-    )
+    due = or_(Rectification.status == Status.fix_reported, Rectification.overdue_clause(today))
     stmt = (
         select(
             Site,
             func.sum(case((Rectification.status == Status.fix_reported, 1), else_=0)),
-            func.sum(case((Rectification.deadline < today, 1), else_=0)),
+            func.sum(case((Rectification.overdue_clause(today), 1), else_=0)),
             func.min(Rectification.deadline),
         )
         .join(Rectification, Rectification.site_id == Site.id)

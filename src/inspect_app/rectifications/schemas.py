@@ -55,7 +55,8 @@ class RectificationOut(BaseModel):
     severity: Severity
     status: RectificationStatus
     deadline: date
-    overdue: bool
+    active: bool = Field(description="Not closed or cancelled yet: open, or a fix reported")
+    overdue: bool = Field(description="Active, and the deadline is before the office's today")
     days_left: int | None = Field(
         description="Days until the deadline; negative when overdue; null once closed or cancelled"
     )

@@ -14,6 +14,7 @@ from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
 from inspect_app.models import (
+    ACTIVE_STATUSES,
     EventKind,
     FollowUpVisit,
     Inspection,
@@ -31,18 +32,6 @@ from inspect_app.sites.service import get_site, site_scope
 from inspect_app.timezone import deadline_window
 
 Status = RectificationStatus
-ACTIVE = (Status.open, Status.fix_reported)
-
-
-def is_overdue(item: Rectification, today: date) -> bool:
-    """Not closed (or cancelled), and its deadline is before today in the office's time zone."""
-    return item.status in ACTIVE and item.deadline < today
-
-
-def days_left(item: Rectification, today: date) -> int | None:
-    """Positive: days until the deadline; negative: days overdue; None once closed or cancelled
-    (a finished item has no time left or lost)."""
-    return (item.deadline - today).days if item.status in ACTIVE else None
 
 
 def get_rectification(*, session: Session, user: CurrentUser, item_id: int) -> Rectification:
@@ -265,7 +254,7 @@ def verify(
         return item
     if user.role != Role.inspector:
         raise Forbidden(_("Only inspectors verify items on a follow-up visit."))
-    if item.status not in ACTIVE:
+    if not item.status.is_active:
         raise _refuse(item, _("verified"))
     visit_id = _visit_for(session, user, item, change.visit_uuid)
     photos = _attach_photos(session, item, user, change.photo_uuids)
@@ -310,7 +299,7 @@ def extend(
     if _replayed(session, item, EventKind.extended, change.request_id):
         return item
     _require_supervisor(user)
-    if item.status not in ACTIVE:
+    if not item.status.is_active:
         raise _refuse(item, _("extended"))
     errors = _reason_errors(change)
     window = deadline_window(today, horizon_days)
@@ -331,7 +320,7 @@ def cancel(*, session: Session, user: CurrentUser, item_id: int, change: Change)
     if _replayed(session, item, EventKind.cancelled, change.request_id):
         return item
     _require_supervisor(user)
-    if item.status not in ACTIVE:
+    if not item.status.is_active:
         raise _refuse(item, _("cancelled"))
     errors = _reason_errors(change)
     if errors:
@@ -384,14 +373,14 @@ def site_closed_out(*, session: Session, site_id: int) -> bool | None:
     )
     if not statuses:
         return None
-    return not statuses & set(ACTIVE)
+    return not statuses & ACTIVE_STATUSES
 
 
 def require_photo_slot(*, user: CurrentUser, item: Rectification) -> None:
     """Owners add photos of a fix to an open item; inspectors add 'after' photos on a visit."""
     if user.role == Role.owner and item.status == Status.open:
         return
-    if user.role == Role.inspector and item.status in ACTIVE:
+    if user.role == Role.inspector and item.status.is_active:
         return
     if user.role in (Role.owner, Role.inspector):
         raise _refuse(item, _("given photos"))

@@ -135,7 +135,7 @@ class RectificationsController(Controller):
             outcome=history.outcome(events),
             compare=history.comparison(photos, events),
             photos=photos,
-            overdue=service.is_overdue(row.item, today),
+            overdue=row.item.is_overdue(today),
             visit_uuid=request.query_params.get("visit", ""),
             form_token=str(uuidlib.uuid4()),
             status_code=status,
