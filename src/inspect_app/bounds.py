@@ -36,6 +36,17 @@ def parse_whole(raw: str | None, *, low: int = 0, high: int = MAX_ID) -> int | N
     return value if low <= value <= high else None
 
 
+TRUE_WORDS = frozenset({"1", "true", "on", "yes", "y"})
+
+
+def parse_flag(raw: object, *, default: bool = False) -> bool:
+    """A yes/no from a form, a query string or a CSV cell: a ticked box sends "on", a link
+    "1" or "true", a spreadsheet "yes"; absent means `default`, anything else no."""
+    if raw is None:
+        return default
+    return str(raw).strip().lower() in TRUE_WORDS
+
+
 def column_length(model: Any, name: str) -> int:
     """The length of a VARCHAR column, so a schema or form limit cannot drift from its table."""
     length = model.__table__.c[name].type.length

@@ -35,6 +35,11 @@ def check_uuid(value: str) -> str:
         raise Invalid(_("The id must be a UUID."), fields={"uuid": _("Not a UUID.")}) from None
 
 
+def with_checkbox(data: dict[str, str], name: str) -> dict[str, str]:
+    """Browsers leave an unticked box out of the form; to the service that means no."""
+    return {**data, name: data.get(name, "")}
+
+
 def safe_next(target: str | None) -> str:
     """Only same-site paths are followed after a form, never another host."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

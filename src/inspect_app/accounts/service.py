@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from inspect_app.auth import limits
 from inspect_app.auth.passwords import MIN_PASSWORD, hash_password
 from inspect_app.auth.service import OFFICE_ROLES, CurrentUser, revoke_all_sessions
-from inspect_app.bounds import parse_whole
+from inspect_app.bounds import parse_flag, parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import (
@@ -109,7 +109,7 @@ def _clean_account(
         errors["role"] = _("Choose a role.")
     else:
         values["role"] = Role(role)
-    city_wide = str(data.get("city_wide", "")).lower() in ("1", "true", "on", "yes")
+    city_wide = parse_flag(data.get("city_wide"))
     if city_wide and actor is not None and not actor.city_wide:
         errors["city_wide"] = _("Only a city-wide administrator may create city-wide accounts.")
     if city_wide and values.get("role") not in OFFICE_ROLES:
@@ -161,7 +161,7 @@ def update_user(
 ) -> User:
     user = get_user(session=session, actor=actor, user_id=user_id)
     values, errors = _clean_account(session=session, actor=actor, data=data, creating=False)
-    active = str(data.get("active", "")).lower() in ("1", "true", "on", "yes")
+    active = parse_flag(data.get("active"))
     if user.id == actor.id and (not active or values.get("role") != Role.admin):
         errors["active"] = _("You cannot deactivate yourself or drop your own admin role.")
     if errors:
@@ -220,7 +220,7 @@ def save_team(
     if team is None:
         team = Team(subdistrict_id=subdistrict_id, name_zh=name_zh, name_en=name_en)
     team.name_zh, team.name_en = name_zh, name_en or name_zh
-    team.active = str(data.get("active", "true")).lower() in ("1", "true", "on", "yes")
+    team.active = parse_flag(data.get("active"), default=True)
     session.add(team)
     session.flush()
     return team

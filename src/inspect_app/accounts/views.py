@@ -15,7 +15,7 @@ from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import localized
 from inspect_app.models import Role, Subdistrict, utcnow
-from inspect_app.web import done, render
+from inspect_app.web import done, render, with_checkbox
 
 
 def _subdistricts(db: DbSession, request: Request) -> list[Subdistrict]:
@@ -23,11 +23,6 @@ def _subdistricts(db: DbSession, request: Request) -> list[Subdistrict]:
     if request.user.city_wide:
         return rows
     return [s for s in rows if s.id == request.user.subdistrict_id]
-
-
-def _with_checkbox(data: dict[str, str], name: str) -> dict[str, str]:
-    """Browsers leave an unchecked box out of the form; to the service that means "false"."""
-    return {**data, name: data.get(name, "")}
 
 
 class AdminUsersController(Controller):
@@ -153,7 +148,7 @@ class AdminTeamsController(Controller):
     def create_team(
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Template | Redirect:
-        data = _with_checkbox(data, "active")
+        data = with_checkbox(data, "active")
         try:
             team = service.save_team(session=db, actor=request.user, data=data)
         except Invalid as exc:
@@ -177,7 +172,7 @@ class AdminTeamsController(Controller):
         team_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        data = _with_checkbox(data, "active")
+        data = with_checkbox(data, "active")
         team = service.get_team(session=db, actor=request.user, team_id=team_id)
         was_active = team.active
         try:

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.bounds import parse_whole
+from inspect_app.bounds import parse_flag, parse_whole
 from inspect_app.checklists.defaults import DEFAULT_TEMPLATES
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -186,12 +186,7 @@ def clean_item(data: dict, *, taken_codes: set[str]) -> tuple[dict, dict[str, st
         errors["period_days"] = _("A whole number of days from 0 to 365.")
     else:
         values["period_days"] = period_days
-    values["photo_required"] = str(data.get("photo_required", "")).lower() in (
-        "1",
-        "true",
-        "on",
-        "yes",
-    )
+    values["photo_required"] = parse_flag(data.get("photo_required"))
     return values, errors
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import Session
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.bounds import MAX_ID, parse_whole
+from inspect_app.bounds import MAX_ID, parse_flag, parse_whole
 from inspect_app.errors import AppError, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import Inspection
@@ -60,7 +60,7 @@ def parse_filter(query: Mapping[str, str]) -> queries.ItemFilter:
         raw = (query.get(name) or "").strip()
         if raw:
             values[name] = raw[:40]
-    values["overdue"] = (query.get("overdue") or "").lower() in ("1", "true", "yes", "on")
+    values["overdue"] = parse_flag(query.get("overdue"))
     if errors:
         raise AppError(_("Some filters are not valid."), fields=errors)
     return queries.ItemFilter(**values)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from inspect_app.accounts.service import owner_accounts, replace_site_owners
 from inspect_app.auth.service import CurrentUser
-from inspect_app.bounds import parse_whole
+from inspect_app.bounds import parse_flag, parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, User, utcnow
@@ -194,13 +194,7 @@ def clean_site_fields(
         if clash:
             errors["credit_code"] = _("Another site already has this credit code.")
     values["credit_code"] = code or None
-    values["active"] = str(data.get("active", "true")).strip().lower() in (
-        "1",
-        "true",
-        "yes",
-        "on",
-        "y",
-    )
+    values["active"] = parse_flag(data.get("active"), default=True)
     values.update(
         _clean_links(
             session=session,

@@ -18,7 +18,7 @@ from inspect_app.i18n import gettext as _
 from inspect_app.i18n import localized
 from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites import importer, service
-from inspect_app.web import done, render
+from inspect_app.web import done, render, with_checkbox
 
 PAGE_SIZE = 30
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -119,7 +119,7 @@ class SitesController(Controller):
     def create(
         self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
     ) -> Template | Redirect:
-        data = _with_checkbox(data, "active")
+        data = with_checkbox(data, "active")
         subdistrict = data.get("subdistrict_id", "")
         subdistrict_id = parse_whole(subdistrict, low=1) or request.user.subdistrict_id
         try:
@@ -150,7 +150,7 @@ class SitesController(Controller):
         site_id: FromPath[Id],
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
-        data = _with_checkbox(data, "active")
+        data = with_checkbox(data, "active")
         site = service.get_site(session=db, user=request.user, site_id=site_id)
         was_active = site.active
         try:
@@ -199,8 +199,3 @@ class SitesController(Controller):
             columns=importer.COLUMNS,
             status_code=status,
         )
-
-
-def _with_checkbox(data: dict[str, str], name: str) -> dict[str, str]:
-    """Browsers leave an unchecked box out of the form; to the service that means "false"."""
-    return {**data, name: data.get(name, "")}
