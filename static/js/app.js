@@ -1,4 +1,65 @@
 /* Small progressive enhancements; the pages work without this file. */
+
+/* What the other scripts share (window.InspectApp); every page loads this file, right after
+   outbox.js and before the page's own scripts. */
+window.InspectApp = (function () {
+  "use strict";
+  // The token the server compares the X-CSRFToken header with: its cookie's.
+  function csrfToken() {
+    const m = /(?:^|; )csrftoken=([^;]*)/.exec(document.cookie);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  // A message from the page with its {name} placeholders filled in.
+  function fill(text, values) { return text.replace(/\{(\w+)\}/g, (_, k) => values[k]); }
+  // crypto.randomUUID exists only on secure origins (HTTPS, localhost).
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+      (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
+  }
+  // A photo added to a list of thumbnails. One the browser cannot draw (HEIC in Chromium)
+  // shows `noPreview`, when given, until the server's thumbnail exists.
+  function thumb(list, src, noPreview) {
+    const img = document.createElement("img"), li = document.createElement("li");
+    img.alt = ""; img.width = 96; img.height = 96;
+    if (noPreview) {
+      img.onerror = () => {
+        const note = document.createElement("span");
+        note.className = "thumb-pending";
+        note.textContent = noPreview;
+        img.replaceWith(note);
+      };
+    }
+    img.src = src;
+    li.appendChild(img); list.appendChild(li);
+  }
+  // What keeps an item ({li, result, deadline, photoRequired}; li.dataset.photos counts its
+  // photos) from being submitted, as the server judges it: its message's key, or "".
+  function problem(item) {
+    if (!item.result) return "msgUnanswered";
+    if (item.result !== "fail") return "";
+    if (!item.deadline) return "msgDeadline";
+    return item.photoRequired && item.li.dataset.photos === "0" ? "msgPhoto" : "";
+  }
+  // The check before a submit, on the walkthrough and the offline page alike: each item that
+  // cannot go says why under it, in the page's words (msg); returns those items' li.
+  function checkSubmit(items, msg) {
+    return items.filter((item) => {
+      const old = item.li.querySelector(".client-error");
+      if (old) old.remove();
+      const key = problem(item);
+      if (!key) return false;
+      const p = document.createElement("p");
+      p.className = "error client-error";
+      p.setAttribute("role", "alert");
+      p.textContent = msg[key];
+      item.li.appendChild(p);
+      return true;
+    }).map((item) => item.li);
+  }
+  return { csrfToken, fill, uuid4, thumb, checkSubmit };
+})();
+
 (function () {
   "use strict";
   // Prevent double submits on slow networks: disable the button once a form is sent.
@@ -43,11 +104,10 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   }
   // Any redirect means the session is over (ended now, or before); then the login page.
   function tell() {
-    var csrf = /(?:^|; )csrftoken=([^;]*)/.exec(document.cookie);
     return Promise.race([
       fetch("/logout", {
         method: "POST", credentials: "same-origin", redirect: "manual",
-        headers: { "X-CSRFToken": csrf ? decodeURIComponent(csrf[1]) : "" }
+        headers: { "X-CSRFToken": window.InspectApp.csrfToken() }
       }).then(function (r) { return r.type === "opaqueredirect"; }, function () { return false; }),
       new Promise(function (r) { setTimeout(r, 5000, false); })
     ]).then(function (done) {
@@ -132,9 +192,7 @@ document.addEventListener("click", function (event) {
   if (!box || !outbox) return;
   var msg = box.dataset;
   var always = box.hasAttribute("data-always");
-  function fill(text, values) {
-    return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
-  }
+  var fill = window.InspectApp.fill;
   function refusedItem(row) {
     var li = document.createElement("li");
     var span = document.createElement("span");

@@ -32,11 +32,8 @@
         if (!r.ok) { problems.push(r.message); return; }
         var ids = form.querySelector("input[name=photo_ids]");
         ids.value = ids.value ? ids.value + "," + r.id : r.id;
-        var li = document.createElement("li");
-        var img = document.createElement("img");
         /* the server's thumbnail: Chromium cannot draw a HEIC file from the phone */
-        img.src = "/api/v1/photos/" + r.id + "/thumb"; img.alt = ""; img.width = 96; img.height = 96;
-        li.appendChild(img); list.appendChild(li);
+        window.InspectApp.thumb(list, "/api/v1/photos/" + r.id + "/thumb");
       });
       status.textContent = problems.join(" ");
       status.classList.toggle("error", problems.length > 0);

@@ -12,15 +12,14 @@
 (function () {
   "use strict";
   var root = document.getElementById("offline");
-  var outbox = window.InspectOutbox;
+  var outbox = window.InspectOutbox, app = window.InspectApp;
   if (!root || !outbox) return;
   var msg = root.dataset;
   var zh = msg.lang === "zh_CN";
   var data = null;
   var $ = function (id) { return document.getElementById(id); };
   function name(obj, field) { return (zh ? obj[field + "_zh"] : obj[field + "_en"]) || obj[field + "_zh"] || ""; }
-  function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
-  function uuid4() { return window.InspectUploads ? window.InspectUploads.uuid4() : crypto.randomUUID(); }
+  var fill = app.fill;
   function isoDate(d) {
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   }
@@ -168,13 +167,12 @@
   }
   function mine(rec) { return !!rec.user && rec.user === author().user; }
   function start(site, template) {
-    var rec = {
-      uuid: uuid4(), kind: "inspection", label: name(site, "name") + " · " + name(template, "title"),
+    var rec = outbox.record("inspection", Object.assign({
+      label: name(site, "name") + " · " + name(template, "title"),
       body: { site_id: site.id, template_code: template.code, template_version: template.version,
-              started_at: new Date().toISOString(), answers: [] },
-      submit: false, dirty: true, state: "waiting", error: null
-    };
-    outbox.put("records", Object.assign(rec, author())).then(function () { location.hash = rec.uuid; });
+              started_at: new Date().toISOString(), answers: [] }
+    }, author()));
+    outbox.put("records", rec).then(function () { location.hash = rec.uuid; });
   }
 
   // --- one inspection: answers saved to the outbox as they are given ---
@@ -259,10 +257,8 @@
       event.target.value = "";
       files.reduce(function (chain, file) {
         return chain.then(function () { return window.InspectPhotos.shrink(file); }).then(function (blob) {
-          var id = uuid4();
-          var photo = { uuid: id, record: rec.uuid, item_code: item.code, blob: blob,
-                        name: file.name || "photo.jpg", sent: false, state: "waiting",
-                        url: "/api/v1/inspections/" + rec.uuid + "/photos/" + id };
+          var photo = outbox.photo({ record: rec.uuid, item_code: item.code, blob: blob, name: file.name || "photo.jpg" },
+                                   "/api/v1/inspections/" + rec.uuid + "/photos/");
           return outbox.put("photos", photo).then(function () {
             photos.push(photo);
             thumb(thumbs, blob);
@@ -277,28 +273,15 @@
     draw();
     return li;
   }
-  // The same checks as the server; when they pass, the record is marked for submitting.
+  // The same checks as the server (app.js); when they pass, the record is marked for submitting.
   function submit(rec, template) {
-    var first = null, problems = 0;
-    template.items.forEach(function (item) {
-      var li = $("item-" + item.code);
-      var old = li.querySelector(".client-error");
-      if (old) old.remove();
-      var a = answerOf(rec, item.code), problem = "";
-      if (!a) problem = msg.msgUnanswered;
-      else if (a.result === "fail" && !a.deadline) problem = msg.msgDeadline;
-      else if (a.result === "fail" && item.photo_required && li.dataset.photos === "0") problem = msg.msgPhoto;
-      if (problem) {
-        var p = el("p", "error client-error", problem);
-        p.setAttribute("role", "alert");
-        li.appendChild(p);
-        problems += 1;
-        first = first || li;
-      }
-    });
-    if (first) {
-      $("offline-check").textContent = count("msgCheck", problems);
-      first.scrollIntoView({ block: "center" });
+    var problems = app.checkSubmit(template.items.map(function (item) {
+      var a = answerOf(rec, item.code) || {};
+      return { li: $("item-" + item.code), result: a.result, deadline: a.deadline, photoRequired: item.photo_required };
+    }), msg);
+    if (problems.length) {
+      $("offline-check").textContent = count("msgCheck", problems.length);
+      problems[0].scrollIntoView({ block: "center" });
       return;
     }
     rec.submit = true;
@@ -320,13 +303,7 @@
   }
   // A photo kept on the phone; one the browser cannot draw (HEIC in Chromium) shows a
   // placeholder until it is sent and the server's thumbnail exists.
-  function thumb(list, blob) {
-    var img = el("img"), t = el("li");
-    img.alt = ""; img.width = 96; img.height = 96;
-    img.onerror = function () { img.replaceWith(el("span", "thumb-pending", msg.msgNoPreview)); };
-    img.src = URL.createObjectURL(blob);
-    t.appendChild(img); list.appendChild(t);
-  }
+  function thumb(list, blob) { app.thumb(list, URL.createObjectURL(blob), msg.msgNoPreview); }
   function showVisit(siteId) {
     var site = data && data.sites.filter(function (s) { return s.id === siteId; })[0];
     if (!site) { showHome(); return; }
@@ -351,10 +328,9 @@
         return r.kind === "visit" && r.body.site_id === site.id && r.user === me && r.state !== "refused";
       })[0];
       if (open) return open.uuid;
-      var visit = Object.assign({
-        uuid: uuid4(), kind: "visit", label: name(site, "name"), body: { site_id: site.id },
-        submit: true, dirty: true, state: "waiting", error: null
-      }, author());
+      var visit = outbox.record("visit", Object.assign({
+        label: name(site, "name"), body: { site_id: site.id }, submit: true
+      }, author()));
       return outbox.put("records", visit).then(function () { return visit.uuid; });
     });
   }
@@ -398,21 +374,19 @@
     });
     li.querySelector(".save-verdict").addEventListener("click", function () {
       if (outcome === "closed" && !after) { error.textContent = msg.msgAfterNeeded; error.hidden = false; return; }
-      var requestId = uuid4(), photoIds = [], saving = Promise.resolve();
-      if (outcome === "closed") {
-        var photoId = uuid4();
-        photoIds.push(photoId);
-        saving = outbox.put("photos", {
-          uuid: photoId, record: requestId, item_code: item.item_code, blob: after.blob, name: after.name,
-          sent: false, state: "waiting", url: "/api/v1/rectifications/" + item.id + "/photos/" + photoId
-        });
-      }
-      var rec = Object.assign({
-        uuid: requestId, kind: "verdict", item_id: item.id, label: name(site, "name") + " · " + item.item_code,
-        body: { outcome: outcome, note: note.value, photo_ids: photoIds,
+      var rec = outbox.record("verdict", Object.assign({
+        item_id: item.id, label: name(site, "name") + " · " + item.item_code,
+        body: { outcome: outcome, note: note.value, photo_ids: [],
                 new_deadline: outcome === "not_fixed" && deadline.value ? deadline.value : null },
-        submit: true, dirty: false, state: "waiting", error: null
-      }, author());
+        submit: true, dirty: false
+      }, author()));
+      var saving = Promise.resolve();
+      if (outcome === "closed") {
+        var photo = outbox.photo({ record: rec.uuid, item_code: item.item_code, blob: after.blob, name: after.name },
+                                 "/api/v1/rectifications/" + item.id + "/photos/");
+        rec.body.photo_ids.push(photo.uuid);
+        saving = outbox.put("photos", photo);
+      }
       saving.then(function () { return visitOf(site); }).then(function (id) {
         rec.body.visit_uuid = id;
         return outbox.put("records", rec);

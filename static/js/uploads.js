@@ -1,19 +1,10 @@
 /* Sending photos: shrink on the phone (photo-shrink.js), then PUT each under its own client id. */
 (function () {
   "use strict";
-  function cookie(name) {
-    var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
-    });
-  }
+  var app = window.InspectApp;
   /* Resolves {ok: true, id} or {ok: false, message}; never rejects. */
   function send(urlBase, file, fields, failedMessage) {
-    var id = uuid4();
+    var id = app.uuid4();
     var shrink = window.InspectPhotos ? window.InspectPhotos.shrink(file) : Promise.resolve(file);
     return shrink.then(function (blob) {
       var form = new FormData();
@@ -21,7 +12,7 @@
       form.append("file", blob, file.name || "photo.jpg");
       return fetch(urlBase + id, {
         method: "PUT", body: form, credentials: "same-origin",
-        headers: { "X-CSRFToken": cookie("csrftoken") }
+        headers: { "X-CSRFToken": app.csrfToken() }
       });
     }).then(function (response) {
       if (response.ok) return { ok: true, id: id };
@@ -39,5 +30,5 @@
       });
     }, Promise.resolve()).then(function () { return results; });
   }
-  window.InspectUploads = { send: send, sendAll: sendAll, cookie: cookie, uuid4: uuid4 };
+  window.InspectUploads = { send: send, sendAll: sendAll };
 })();

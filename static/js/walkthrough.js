@@ -7,11 +7,7 @@
   var root = document.getElementById("walkthrough");
   if (!root) return;
   var inspection = root.dataset.inspection;
-
-  function pageToken() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; }
-    catch (e) { return ""; }
-  }
+  var app = window.InspectApp;
   function refreshItem(input) {
     var li = input.closest("li.item");
     window.htmx.ajax("GET", input.dataset.refresh, { target: "#" + li.id, swap: "outerHTML" });
@@ -113,7 +109,7 @@
     names.forEach(function (n) { say(code, n, root.dataset.msgSaving); });
     return fetch("/api/v1/inspections/" + inspection + "/answers/" + encodeURIComponent(code), {
       method: "PATCH", body: body, keepalive: keepalive, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": pageToken() }
+      headers: { "Content-Type": "application/json", "X-CSRFToken": app.csrfToken() }
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (reply) {
         var error = reply.error || {}, refused = (error.fields || {}).deadline;
@@ -223,12 +219,12 @@
         deadline: result === "fail" && deadline ? deadline : null
       });
     });
-    var rec = {
-      uuid: inspection, kind: "inspection", label: d.label, user: Number(d.user), username: d.username,
+    var rec = outbox.record("inspection", {
+      uuid: inspection, label: d.label, user: Number(d.user), username: d.username,
       body: { site_id: Number(d.site), template_code: d.template, template_version: Number(d.version),
               started_at: d.started, answers: answers },
-      server_photos: serverPhotos, submit: false, dirty: true, state: "waiting", error: null
-    };
+      server_photos: serverPhotos
+    });
     outbox.put("records", rec).then(function () {
       Object.keys(unsaved).forEach(function (code) { unsaved[code] = null; remember(code); });
       window.location.href = "/offline#" + inspection;
@@ -244,7 +240,7 @@
       });
       fetch("/inspections/" + inspection + "/location", {
         method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": pageToken() }
+        headers: { "X-CSRFToken": app.csrfToken() }
       });
     }, function () { /* declined or unavailable: the inspection goes on without it */ },
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
@@ -260,7 +256,7 @@
   // The same checks as the server, before sending: point at the first item that needs work.
   var submitForm = document.getElementById("submit-form");
   submitForm.addEventListener("submit", function (event) {
-    var first = null, count = 0, waiting = Object.keys(unsaved);
+    var waiting = Object.keys(unsaved);
     if (waiting.length) { // notes still being typed or sent go first, then the submit
       event.preventDefault();
       Promise.all(waiting.map(save)).then(function () {
@@ -268,30 +264,16 @@
       });
       return;
     }
-    document.querySelectorAll("li.item").forEach(function (li) {
-      var old = li.querySelector(".client-error");
-      if (old) old.remove();
-      var message = "";
-      if (!li.dataset.result) message = root.dataset.msgUnanswered;
-      else if (li.dataset.result === "fail") {
-        var deadline = li.querySelector("input[name=deadline]");
-        if (deadline && !deadline.value) message = root.dataset.msgDeadline;
-        else if (li.dataset.photoRequired === "true" && li.dataset.photos === "0") message = root.dataset.msgPhoto;
-      }
-      if (message) {
-        var p = document.createElement("p");
-        p.className = "error client-error";
-        p.setAttribute("role", "alert");
-        p.textContent = message;
-        li.appendChild(p);
-        li.classList.add("has-error");
-        count += 1;
-        first = first || li;
-      }
-    });
-    if (first) {
+    var problems = app.checkSubmit(Array.prototype.map.call(document.querySelectorAll("li.item"), function (li) {
+      var deadline = li.querySelector("input[name=deadline]"); // shown for a failed item
+      return { li: li, result: li.dataset.result, deadline: deadline && deadline.value,
+               photoRequired: li.dataset.photoRequired === "true" };
+    }), root.dataset);
+    problems.forEach(function (li) { li.classList.add("has-error"); });
+    if (problems.length) {
+      var first = problems[0];
       event.preventDefault();
-      document.getElementById("client-check").textContent = root.dataset.msgCheck.replace("%n", count);
+      document.getElementById("client-check").textContent = root.dataset.msgCheck.replace("%n", problems.length);
       first.scrollIntoView({ behavior: "smooth", block: "center" });
       var focusable = first.querySelector("button, input, textarea");
       if (focusable) focusable.focus({ preventScroll: true });
