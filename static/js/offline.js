@@ -298,7 +298,7 @@
   // --- a follow-up visit: a verdict per active rectification item of one site ---
   function activeItems(siteId) {
     return ((data && data.items) || []).filter(function (it) {
-      return it.site_id === siteId && (it.status === "open" || it.status === "fix_reported");
+      return it.site_id === siteId && it.active;  // the server's rule (RectificationOut.active)
     });
   }
   // A photo kept on the phone; one the browser cannot draw (HEIC in Chromium) shows a

@@ -196,7 +196,7 @@
     if (!data || !data.items || !detail) return;
     const old = data.items.find((it) => it.id === detail.id);
     data.items = data.items.filter((it) => it !== old);
-    if (detail.status === "open" || detail.status === "fix_reported") {
+    if (detail.active) {
       data.items.push({ ...detail, thumbs: old ? old.thumbs : [] });
     }
     await setMeta("data", data);
