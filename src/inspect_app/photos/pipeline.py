@@ -25,16 +25,15 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from inspect_app.errors import AppError
 from inspect_app.i18n import gettext as _
-from inspect_app.photos import structure
+from inspect_app.photos import formats, imaging, structure
 from inspect_app.photos.metadata import read_metadata
 
 # Only the primary image is used: skip HEIF thumbnails, depth maps and auxiliary images.
@@ -46,10 +45,10 @@ DISPLAY_QUALITY = 82
 THUMB_QUALITY = 78
 # Baseline, not progressive: progressive costs ~2.5x the encode time here for ~2% fewer bytes.
 DISPLAY_PROGRESSIVE = False
-# See _resize. JPEG draft decoding already leaves the display a resize by a factor below 2 and
-# the thumbnail is cut from the display, so filters cheaper than LANCZOS do: BICUBIC (Pillow's
-# Image.thumbnail default; BILINEAR or HAMMING visibly soften a display) and, for thumbnails,
-# HAMMING (BILINEAR's cost, a little sharper). test_real_photos_keep_their_detail holds both
+# See imaging.resize. JPEG's draft decoding already leaves the display a resize by a factor
+# below 2 and the thumbnail is cut from the display, so filters cheaper than LANCZOS do:
+# BICUBIC (Pillow's Image.thumbnail default; BILINEAR or HAMMING visibly soften a display)
+# and, for thumbnails, HAMMING (BILINEAR's cost, a little sharper). test_real_photos_keep_their_detail holds both
 # to within ~1 dB of a LANCZOS resize of the full image.
 DISPLAY_RESAMPLE = Image.Resampling.BICUBIC
 DISPLAY_REDUCING_GAP = 1.0
@@ -59,7 +58,6 @@ THUMB_REDUCING_GAP = 2.0
 # bytes over the real photos; on a thumbnail 0.3 ms buys 2.5% (and thumbnails go in lists).
 DISPLAY_OPTIMIZE = False
 THUMB_OPTIMIZE = True
-WHITE = (255, 255, 255)
 
 ACCEPTED = "JPEG, PNG, WebP, HEIC"
 
@@ -142,65 +140,6 @@ class ProcessedPhoto:
 
 
 # --------------------------------------------------------------------------------------------
-# Sniffing
-
-
-_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
-_HEIF_BRANDS = _HEIC_BRANDS | {b"mif1", b"msf1", b"mif2"}
-_PIL_FORMATS = {
-    "JPEG": ("JPEG",),
-    "PNG": ("PNG",),
-    "WEBP": ("WEBP",),
-    "HEIF": ("HEIF",),
-}
-_CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-# Pillow's format names for what it opened; MPO is a JPEG with extra frames (phones write it).
-_OPENED_AS = {"JPEG": {"JPEG", "MPO"}, "PNG": {"PNG"}, "WEBP": {"WEBP"}, "HEIF": {"HEIF"}}
-
-
-def _sniff(head: bytes) -> tuple[str | None, str]:
-    """(accepted kind or None, a name for the file type a person may recognise)."""
-    if head[:3] == b"\xff\xd8\xff":
-        return "JPEG", "JPEG"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG", "PNG"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP", "WebP"
-    if head[4:8] == b"ftyp":
-        size = int.from_bytes(head[:4], "big")
-        box = head[8 : max(16, min(size, len(head)))]
-        brands = {box[i : i + 4] for i in range(0, len(box) - 3, 4)}  # major, version, compat
-        if brands & _HEIC_BRANDS or (brands & _HEIF_BRANDS and not brands & {b"avif", b"avis"}):
-            return "HEIF", "HEIF"
-        if brands & {b"avif", b"avis"}:
-            return None, "AVIF"
-        return None, _("video or other ISO media")
-    for magic, name in (
-        (b"GIF8", "GIF"),
-        (b"%PDF", "PDF"),
-        (b"BM", "BMP"),
-        (b"II*\x00", "TIFF"),
-        (b"MM\x00*", "TIFF"),
-        (b"PK\x03\x04", "ZIP"),
-        (b"\x00\x00\x01\x00", "ICO"),
-        (b"8BPS", "Photoshop"),
-    ):
-        if head.startswith(magic):
-            return None, name
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
-        return None, "SVG"
-    if text.startswith((b"<!doctype html", b"<html", b"<")):
-        return None, "HTML/XML"
-    return None, ""
-
-
-def _heif_content_type(head: bytes) -> str:
-    major = head[8:12]
-    return "image/heic" if major in _HEIC_BRANDS else "image/heif"
-
-
-# --------------------------------------------------------------------------------------------
 # Structure (photos/structure.py) and metadata (photos/metadata.py)
 
 
@@ -222,105 +161,6 @@ def _check_structure(kind: str, data: bytes) -> None:
             structure.CHECKS[kind](data)
         except structure.Malformed as exc:
             raise _broken(str(exc)) from None
-
-
-# --------------------------------------------------------------------------------------------
-# Pixels
-
-
-# ImageOps.exif_transpose's table: orientation -> transpose method.
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
-def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
-    width, height = size
-    long_side = max(width, height)
-    if long_side <= max_side:
-        return size
-    scale = max_side / long_side
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _resize(
-    im: Image.Image, max_side: int, resample: Image.Resampling, reducing_gap: float
-) -> Image.Image:
-    """Reduce-then-resize: an integer box reduce() while the image stays >= reducing_gap x the
-    target, then `resample` for the rest. 1.0 = as much box reduction as possible (fast; what
-    JPEG draft mode does in the DCT domain anyway); 2.0 = the filter over the last 2-4x."""
-    target = _fit(im.size, max_side)
-    if target == im.size:
-        return im
-    return im.resize(target, resample, reducing_gap=reducing_gap)
-
-
-@cache
-def _srgb_profile() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-@lru_cache(maxsize=32)
-def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
-    """A cached transform from an embedded profile to sRGB; None if the profile is sRGB already,
-    unreadable, or does not fit the pixel mode (then the pixels are taken as sRGB)."""
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        description = (ImageCms.getProfileDescription(profile) or "").lower().replace(" ", "")
-        if "srgb" in description:
-            return None
-        # NOCACHE: lcms's one-pixel cache is not safe when threads share a transform.
-        return ImageCms.buildTransform(
-            profile, _srgb_profile(), mode, "RGB", renderingIntent=0, flags=ImageCms.Flags.NOCACHE
-        )
-    except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
-        return None
-
-
-def _flatten(im: Image.Image) -> Image.Image:
-    """Any mode -> RGB, L or CMYK (the modes an ICC transform takes); alpha onto white."""
-    mode = im.mode
-    if mode in ("RGB", "L", "CMYK") and "transparency" not in im.info:
-        return im
-    if mode.startswith("I;16") or mode == "I":
-        im = im.convert("I") if mode != "I" else im
-        return im.point(lambda v: v * (1 / 256)).convert("L")  # 16 -> 8 bits, not clipped
-    if mode == "1":
-        return im.convert("L")
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        background = Image.new("RGB", im.size, WHITE)
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return im.convert("RGB")  # P, YCbCr, LAB, HSV, F...
-
-
-def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
-    """RGB in sRGB. `im` belongs to the caller's pipeline: an RGB one is converted in place."""
-    transform = _srgb_transform(icc, im.mode) if icc else None
-    if transform is not None:
-        try:
-            if im.mode == "RGB":
-                ImageCms.applyTransform(im, transform, inPlace=True)
-                return im
-            return ImageCms.applyTransform(im, transform)
-        except (OSError, ValueError, ImageCms.PyCMSError):
-            transform = None  # fall back to a plain conversion
-    return im if im.mode == "RGB" else im.convert("RGB")
-
-
-def _jpeg(im: Image.Image, quality: int, *, optimize: bool, progressive: bool = False) -> bytes:
-    """A JPEG with no metadata at all."""
-    im.info.clear()  # nothing from the source (exif, icc_profile, xmp, comment) rides along
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality, optimize=optimize, progressive=progressive)
-    return buf.getvalue()
 
 
 _DECODE_ERRORS = (
@@ -358,7 +198,7 @@ def process_photo(
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone flipped Pillow's global switch
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
     data = Path(path).read_bytes()
-    kind, label = _sniff(data[:64])
+    kind, label = formats.sniff(data[:64])
     if kind is None:
         if label:
             message = _(
@@ -373,12 +213,14 @@ def process_photo(
             )
         raise UnsupportedPhoto(message)
     tz = ZoneInfo(time_zone)
-    content_type = _heif_content_type(data) if kind == "HEIF" else _CONTENT_TYPES[kind]
+    content_type = (
+        formats.heif_content_type(data) if kind == "HEIF" else formats.CONTENT_TYPES[kind]
+    )
     _check_structure(kind, data)
     deadline.check()
     try:
-        with Image.open(io.BytesIO(data), formats=_PIL_FORMATS[kind]) as im:
-            if im.format not in _OPENED_AS[kind]:
+        with Image.open(io.BytesIO(data), formats=formats.PIL_FORMATS[kind]) as im:
+            if im.format not in formats.OPENED_AS[kind]:
                 raise _broken(f"opened as {im.format}")
             return _process_open_image(
                 im,
@@ -438,18 +280,20 @@ def _process_open_image(
     deadline.check()
 
     if im.format in ("JPEG", "MPO"):
-        target = _fit((width, height), DISPLAY_MAX_SIDE)
+        target = imaging.fit((width, height), DISPLAY_MAX_SIDE)
         if target != (width, height):
             im.draft(None, target)  # DCT-domain 1/2, 1/4 or 1/8 decode, still >= target
     im.load()  # full decode of the first frame: a truncated or corrupt file raises here
     deadline.check()
 
-    display = _resize(_flatten(im), DISPLAY_MAX_SIDE, DISPLAY_RESAMPLE, DISPLAY_REDUCING_GAP)
+    display = imaging.resize(
+        imaging.flatten(im), DISPLAY_MAX_SIDE, DISPLAY_RESAMPLE, DISPLAY_REDUCING_GAP
+    )
     deadline.check()
-    display = _to_srgb(display, icc)
-    if orientation in _TRANSPOSE:
-        display = display.transpose(_TRANSPOSE[orientation])
-    thumb = _resize(display, THUMB_MAX_SIDE, THUMB_RESAMPLE, THUMB_REDUCING_GAP)
+    display = imaging.to_srgb(display, icc)
+    if orientation in imaging.TRANSPOSE:
+        display = display.transpose(imaging.TRANSPOSE[orientation])
+    thumb = imaging.resize(display, THUMB_MAX_SIDE, THUMB_RESAMPLE, THUMB_REDUCING_GAP)
     deadline.check()
     oriented = (height, width) if orientation >= 5 else (width, height)
     return ProcessedPhoto(
@@ -461,10 +305,10 @@ def _process_open_image(
         taken_at=taken_at,
         gps_latitude=lat,
         gps_longitude=lon,
-        display=_jpeg(
+        display=imaging.encode_jpeg(
             display, DISPLAY_QUALITY, optimize=DISPLAY_OPTIMIZE, progressive=DISPLAY_PROGRESSIVE
         ),
-        thumb=_jpeg(thumb, THUMB_QUALITY, optimize=THUMB_OPTIMIZE),
+        thumb=imaging.encode_jpeg(thumb, THUMB_QUALITY, optimize=THUMB_OPTIMIZE),
         display_width=display.width,
         display_height=display.height,
         thumb_width=thumb.width,

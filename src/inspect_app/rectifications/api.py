@@ -35,7 +35,7 @@ MAX_LIMIT = 200
 
 def _detail(db: Session, request: Request, settings, item_id: int) -> RectificationDetail:
     today = today_in(settings.time_zone)
-    row = present.find_row(session=db, user=request.user, item_id=item_id, today=today)
+    row = present.find_row(session=db, user=request.user, item_id=item_id)
     return present.detail_out(session=db, user=request.user, row=row, today=today)
 
 

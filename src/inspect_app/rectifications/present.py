@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from inspect_app.auth.service import CurrentUser
 from inspect_app.bounds import MAX_ID, parse_flag, parse_whole
-from inspect_app.errors import AppError, NotFound
+from inspect_app.errors import AppError
 from inspect_app.i18n import gettext as _
 from inspect_app.models import Inspection
 from inspect_app.photos.schemas import photo_out
@@ -119,12 +119,11 @@ def detail_out(
     )
 
 
-def find_row(*, session: Session, user: CurrentUser, item_id: int, today: date) -> queries.Row:
-    """The list row of one visible item (404 when not visible: the rows are scoped)."""
-    rows = queries.rows_by_ids(session=session, user=user, ids=[item_id])
-    if not rows:
-        raise NotFound(_("This rectification item does not exist or is not visible to you."))
-    return rows[0]
+def find_row(*, session: Session, user: CurrentUser, item_id: int) -> queries.Row:
+    """The list row of one item, after the one access check (`service.get_rectification`:
+    404 when its site is not visible)."""
+    item = service.get_rectification(session=session, user=user, item_id=item_id)
+    return queries.rows_by_ids(session=session, user=user, ids=[item.id])[0]
 
 
 def board_out(board: queries.Board) -> BoardOut:

@@ -118,7 +118,7 @@ class RectificationsController(Controller):
 
     def _item(self, request, db, settings, item_id, *, errors=None, status=200) -> Template:
         today = today_in(settings.time_zone)
-        row = present.find_row(session=db, user=request.user, item_id=item_id, today=today)
+        row = present.find_row(session=db, user=request.user, item_id=item_id)
         events = service.events(session=db, item=row.item)
         photos = service.photos_of(session=db, item=row.item)
         return render(

@@ -137,22 +137,6 @@ def require_site_editor(user: CurrentUser, site: Site | None = None) -> None:
 # --- validation shared by the edit form and the CSV import --------------------------------
 
 
-SITE_FIELDS = (
-    "kind",
-    "name_zh",
-    "name_en",
-    "address",
-    "latitude",
-    "longitude",
-    "parent_id",
-    "team_id",
-    "contact_name",
-    "contact_phone",
-    "credit_code",
-    "active",
-)
-
-
 def clean_site_fields(
     *, session: Session, subdistrict_id: int, data: dict[str, str], site_id: int | None = None
 ) -> tuple[dict, dict[str, str]]:
