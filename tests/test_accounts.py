@@ -11,12 +11,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from inspect_app.models import AuthSession, Role, Site, Subdistrict, Team, TeamMember, User
-from tests.conftest import csrf_token, post_form, sign_in, visible_text
-
-
-def english(client):
-    client.cookies.set("locale", "en")
-    return client
+from tests.helpers.app import csrf_token, english, post_form, sign_in
+from tests.helpers.data import team_named
+from tests.helpers.html import visible_text
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -47,11 +44,6 @@ def find_user(world, username: str) -> User | None:
 def count_users(world) -> int:
     with world.session() as s:
         return s.exec(select(func.count()).select_from(User)).one()
-
-
-def team_named(world, name_en: str) -> Team:
-    with world.session() as s:
-        return s.exec(select(Team).where(Team.name_en == name_en)).one()
 
 
 def subdistrict_id(world, code: str) -> int:

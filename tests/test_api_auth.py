@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import csrf_token
+from tests.helpers.app import csrf_token, post_form
 
 
 def test_token_flow_me_list_and_revoke(client):
@@ -94,8 +94,6 @@ def test_session_cookie_works_on_the_api_and_writes_need_the_csrf_header(login_a
 
 
 def test_account_page_creates_a_token_shown_once(login_as):
-    from tests.conftest import post_form
-
     browser = login_as("supervisor")
     r = post_form(browser, "/account/tokens", {"name": "daily report"})
     assert r.status_code == 201

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from tests.conftest import csrf_token, post_form, says
+from tests.helpers.app import csrf_token, post_form, says
 
 
 def test_both_default_templates_are_published_with_their_items(client, api_token):

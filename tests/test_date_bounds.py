@@ -15,8 +15,8 @@ from inspect_app.i18n import translations
 from inspect_app.models import Answer, Inspection, Rectification, Site
 from inspect_app.settings import Settings
 from inspect_app.timezone import add_days, check_client_time, deadline_window, local
-from tests.conftest import csrf_token, office_today, post_form
-from tests.rect_helpers import findings, inspector_of
+from tests.helpers.app import csrf_token, office_today, post_form
+from tests.helpers.data import findings, inspector_of
 
 TODAY = office_today()
 HORIZON = Settings.deadline_horizon_days
@@ -119,7 +119,7 @@ def test_the_horizon_comes_from_settings(item_id, tmp_path, database_url, monkey
     from litestar.testing import TestClient
 
     from inspect_app.app import create_app
-    from tests.conftest import make_settings, sign_in
+    from tests.helpers.app import make_settings, sign_in
 
     app = create_app(make_settings(tmp_path / "ten", database_url, deadline_horizon_days=10))
     try:

@@ -30,7 +30,8 @@ from inspect_app.models import Inspection, Photo, Rectification, User
 from inspect_app.ops import check
 from inspect_app.settings import Settings
 from inspect_app.timezone import today_in
-from tests.conftest import DEMO_PASSWORD, IN_CI, PG_URL, make_settings, sign_in, visible_text
+from tests.helpers.app import DEMO_PASSWORD, IN_CI, PG_URL, make_settings, sign_in
+from tests.helpers.html import visible_text
 
 ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8"}
 OWNERS = [f"owner{n}" for n in range(1, 6)]

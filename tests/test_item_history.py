@@ -15,8 +15,9 @@ from sqlmodel import select
 from inspect_app.auth.service import load_current_user
 from inspect_app.models import SiteOwner, User
 from inspect_app.rectifications import history
-from tests.conftest import csrf_token, office_today, post_form, says, visible_text
-from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
+from tests.helpers.app import csrf_token, office_today, post_form, says
+from tests.helpers.data import evidence, findings, inspector_of, set_deadline
+from tests.helpers.html import visible_text
 
 TODAY = office_today()
 EN = {"Accept-Language": "en-US"}

@@ -18,8 +18,9 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from inspect_app.models import Site, Team, TemplateItem
-from tests.conftest import office_today, visible_text
-from tests.rect_helpers import findings, set_deadline
+from tests.helpers.app import office_today
+from tests.helpers.data import findings, set_deadline
+from tests.helpers.html import visible_text
 
 CONTACT = ("王小明", "13800001111")
 CHIP = re.compile(r'<a class="chip" href="([^"]+)"[^>]*>(.*?)<span class="sr-only">', re.S)

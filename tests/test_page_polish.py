@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from inspect_app.web import HTMX_FILE
-from tests.conftest import post_form, visible_text
-from tests.test_inspections import team_site
+from tests.helpers.app import post_form
+from tests.helpers.data import team_site
+from tests.helpers.html import visible_text
 
 HX_REQUEST = re.compile(r"\shx-(get|post|put|patch|delete)=")
 

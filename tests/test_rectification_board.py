@@ -12,8 +12,8 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from inspect_app.models import Rectification, RectificationStatus, Site, Team, utcnow
-from tests.conftest import office_today
-from tests.rect_helpers import findings, set_deadline
+from tests.helpers.app import office_today
+from tests.helpers.data import findings, set_deadline
 
 TODAY = office_today()
 

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from inspect_app.models import FollowUpVisit, RectificationEvent
-from tests.conftest import csrf_token, office_today, post_form
-from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
+from tests.helpers.app import csrf_token, office_today, post_form
+from tests.helpers.data import evidence, findings, inspector_of, set_deadline
 
 TODAY = office_today()
 

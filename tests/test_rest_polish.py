@@ -10,15 +10,11 @@ from pathlib import Path
 from sqlmodel import select
 
 from inspect_app.models import Inspection, Rectification, Site, User
-from tests.conftest import post_form, visible_text
-from tests.rect_helpers import findings
+from tests.helpers.app import english, post_form
+from tests.helpers.data import findings
+from tests.helpers.html import visible_text
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def english(client):
-    client.cookies.set("locale", "en")
-    return client
 
 
 def done_message(client, response) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import post_form
-from tests.test_photos_api import draft_for, gps_jpeg, upload
+from tests.helpers.app import post_form
+from tests.helpers.data import draft_for, gps_jpeg, upload
 
 
 def photo_urls(client, api_token, world) -> tuple[dict[str, str], dict[str, str]]:

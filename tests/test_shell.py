@@ -8,7 +8,7 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 
-from tests.conftest import sign_in
+from tests.helpers.app import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 

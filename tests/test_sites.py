@@ -7,26 +7,16 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from inspect_app.models import Site, SiteKind, SiteOwner, Subdistrict, Team, User
+from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites import credit_code
-from tests.conftest import make_city_wide_admin, post_form, visible_text
+from tests.helpers.app import english, make_city_wide_admin, post_form
+from tests.helpers.data import count_sites, owner_names, site_form, team_named
+from tests.helpers.html import visible_text
 
 USERS = ("admin", "supervisor", "inspector1", "owner1", "supervisor2", "inspector12")
 ADMINS = {"admin"}
-
-
-def english(client):
-    """Messages in English, so assertions read the words a person would read."""
-    client.cookies.set("locale", "en")
-    return client
-
-
-def team_named(world, name_en: str) -> Team:
-    with world.session() as s:
-        return s.exec(select(Team).where(Team.name_en == name_en)).one()
 
 
 def subdistrict(world, code: str) -> Subdistrict:
@@ -34,46 +24,9 @@ def subdistrict(world, code: str) -> Subdistrict:
         return s.exec(select(Subdistrict).where(Subdistrict.code == code)).one()
 
 
-def count_sites(world, *where) -> int:
-    with world.session() as s:
-        return s.exec(select(func.count()).select_from(Site).where(*where)).one()
-
-
-def owner_names(world, site_id: int) -> set[str]:
-    with world.session() as s:
-        return set(
-            s.exec(
-                select(User.username)
-                .join(SiteOwner, SiteOwner.user_id == User.id)
-                .where(SiteOwner.site_id == site_id)
-            )
-        )
-
-
 def reload(world, site_id: int) -> Site | None:
     with world.session() as s:
         return s.get(Site, site_id)
-
-
-def site_form(site: Site, **changes) -> dict[str, str]:
-    """What the edit form posts for this site, with some fields changed."""
-    form = {
-        "kind": str(site.kind),
-        "name_zh": site.name_zh,
-        "name_en": site.name_en,
-        "address": site.address,
-        "latitude": "" if site.latitude is None else str(site.latitude),
-        "longitude": "" if site.longitude is None else str(site.longitude),
-        "parent_id": str(site.parent_id or ""),
-        "team_id": str(site.team_id or ""),
-        "contact_name": site.contact_name,
-        "contact_phone": site.contact_phone,
-        "credit_code": site.credit_code or "",
-    }
-    if site.active:
-        form["active"] = "true"
-    form.update(changes)
-    return {k: v for k, v in form.items() if v is not None}
 
 
 def form_fields(html: str) -> dict[str, str]:
