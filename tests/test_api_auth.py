@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers.app import csrf_token, post_form
+from tests.helpers.html import parse
 
 
 def test_token_flow_me_list_and_revoke(client):
@@ -97,7 +98,7 @@ def test_account_page_creates_a_token_shown_once(login_as):
     browser = login_as("supervisor")
     r = post_form(browser, "/account/tokens", {"name": "daily report"})
     assert r.status_code == 201
-    token = r.text.split('id="new-token">', 1)[1].split("<", 1)[0]
+    token = parse(r.text).select_one("#new-token").text
     assert token.startswith("ia_")
     assert (
         browser.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

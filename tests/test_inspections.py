@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from sqlmodel import select
 from inspect_app.models import Inspection, Rectification, Site
 from tests.helpers.app import csrf_token, office_today, post_form
 from tests.helpers.data import all_pass, body, jpeg, put_photo, team_of, team_site
+from tests.helpers.html import parse
 
 TODAY = office_today()
 
@@ -187,12 +189,12 @@ def test_walkthrough_pages_autosave_each_answer(login_as, world):
     assert r.status_code == 303
     url = r.headers["location"]
     page = inspector.get(url)
-    assert page.status_code == 200 and page.text.count('class="item card') == 8
+    doc = parse(page.text)
+    assert page.status_code == 200 and len(doc.select("li.item.card")) == 8
     key = url.rsplit("/", 1)[1]
-    htmx = {
-        "HX-Request": "true",
-        "X-CSRFToken": page.text.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0],
-    }
+    # htmx sends the token the page gives it
+    htmx = {"HX-Request": "true", **json.loads(doc.select_one("body").get("hx-headers"))}
+    assert htmx["X-CSRFToken"]
     saved = inspector.post(f"/inspections/{key}/answers/F01", data={"result": "fail"}, headers=htmx)
     assert saved.status_code == 200
     assert 'id="item-F01"' in saved.text and "<html" not in saved.text
@@ -265,7 +267,7 @@ def test_location_is_recorded_and_distance_shown(login_as, world):
         post_form(inspector, f"/inspections/{key}/answers/F{n:02d}", {"result": "pass"})
     assert post_form(inspector, f"/inspections/{key}/submit").status_code == 303
     summary = inspector.get(url).text
-    distance = summary.split('id="distance">', 1)[1].split("</p>", 1)[0]
+    distance = parse(summary).select_one("p#distance").text
     assert "111" in distance and "12" in distance  # 0.001° of latitude, accuracy ±12 m
     assert (
         post_form(inspector, f"/inspections/{key}/location", {"latitude": "x"}).status_code == 422

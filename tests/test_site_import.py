@@ -13,7 +13,7 @@ from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites.credit_code import check_char
 from tests.helpers.app import csrf_token, english
 from tests.helpers.data import count_sites, import_sites, owner_names, team_named
-from tests.helpers.html import visible_text
+from tests.helpers.html import parse, visible_text
 
 HEADER = "kind,name_zh,name_en,address,parent,team,credit_code,owners,latitude,longitude"
 
@@ -49,9 +49,9 @@ def site(world, name_zh: str) -> Site:
 
 def reported(html: str) -> list[str]:
     """The error lines the page lists, as a person reads them."""
-    block = re.search(r'<ul id="import-errors">(.*?)</ul>', html, re.S)
+    block = parse(html).select_one("ul#import-errors")
     assert block, "the page lists no errors"
-    return [visible_text(li).strip() for li in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)]
+    return [li.text for li in block.select("li")]
 
 
 def errors_by_line(html: str) -> dict[int, str]:

@@ -1,6 +1,6 @@
 """Pages parsed into a small tree with the standard library's HTML parser, so tests pick out
 elements, attributes and structure the way a browser sees them instead of matching markup
-with regexes. `page(html).select_one("#done").text` reads like the CSS it names."""
+with regexes. `parse(html).select_one("#done").text` reads like the CSS it names."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-VOID |= {"track", "wbr"}
+VOID = {
+    *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"),
+    *("track", "wbr"),
+}
 # An open element of these is closed by the next sibling of the same kind (<li>, <option>...).
 SELF_CLOSING_SIBLINGS = {"li", "option", "p", "td", "th", "tr", "dt", "dd"}
 
@@ -44,6 +46,11 @@ class Element:
         """The words a person reads: entities decoded, each tag a space, spaces collapsed."""
         return " ".join(" ".join(self._strings()).split())
 
+    @property
+    def own_text(self) -> str:
+        """The element's own words, without those of the elements inside it."""
+        return " ".join(" ".join(c for c in self.children if isinstance(c, str)).split())
+
     def _strings(self):
         for child in self.children:
             if isinstance(child, str):
@@ -66,6 +73,13 @@ class Element:
     def select_one(self, selector: str) -> Element | None:
         found = self.select(selector)
         return found[0] if found else None
+
+    @property
+    def next_element(self) -> Element | None:
+        """The element right after this one among its siblings (a heading's list)."""
+        siblings = [c for c in self.parent.children if isinstance(c, Element)]
+        after = siblings[siblings.index(self) + 1 :]
+        return after[0] if after else None
 
     def ancestors(self):
         node = self.parent
@@ -111,7 +125,8 @@ _SIMPLE = re.compile(
 
 class Selector:
     """A CSS selector of the everyday kind: tags, #ids, .classes, [attr], [attr="v"] with
-    =, ~=, ^=, $=, *=, joined by descendant (space) or child (>) combinators."""
+    =, ~=, ^=, $=, *= (values without spaces, commas or >), joined by descendant (space) or
+    child (>) combinators; "a, b" selects either. Anything else is refused, not guessed."""
 
     def __init__(self, text: str) -> None:
         self.steps: list[tuple[str, list[re.Match]]] = []
@@ -183,7 +198,7 @@ class _TreeBuilder(HTMLParser):
         self.open[-1].children.append(data)
 
 
-def page(html: str) -> Element:
+def parse(html: str) -> Element:
     """The parsed document (or fragment)."""
     builder = _TreeBuilder()
     builder.feed(html)
@@ -193,4 +208,18 @@ def page(html: str) -> Element:
 
 def visible_text(html: str) -> str:
     """Page text without tags, for asserting what a person would read."""
-    return page(html).text
+    return parse(html).text
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """What a browser would submit from the page's first POST form (in the page's main part,
+    so not the language switch in the header)."""
+    form = parse(html).select_one('main form[method="post"]')
+    assert form is not None, "the page has no POST form"
+    return form.fields()
+
+
+def linked_ids(html: str, prefix: str) -> list[int]:
+    """The ids of the links to `prefix` + a number ("/sites/" -> the sites linked), in order."""
+    rests = [h.removeprefix(prefix) for h in parse(html).links() if h.startswith(prefix)]
+    return [int(rest) for rest in rests if rest.isdigit()]
