@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from time import localtime
 from zoneinfo import ZoneInfo
@@ -26,33 +25,18 @@ from inspect_app import migrate
 from inspect_app.app import create_app
 from inspect_app.cli import main as cli_main
 from inspect_app.db import Database
-from inspect_app.demo import DEMO_PASSWORD, load_demo
+from inspect_app.demo import load_demo
 from inspect_app.models import Site, SiteOwner, User
 from inspect_app.settings import Settings
-from inspect_app.timezone import today_in
-
-IN_CI = os.environ.get("CI") == "true"
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _shared_photos() -> Path:
-    """The real phone photos: $INSPECT_SHARED_PHOTOS, else ../shared/photos beside the clone."""
-    configured = os.environ.get("INSPECT_SHARED_PHOTOS", "")
-    return Path(configured) if configured else ROOT.parent / "shared" / "photos"
-
-
-def require_shared_photos(relative: str = "") -> Path:
-    """The path of a real photo (or the folder); skips locally when missing, fails in CI."""
-    path = SHARED_PHOTOS / relative
-    if not path.exists():
-        message = (
-            f"real photos not found at {path}: set INSPECT_SHARED_PHOTOS or put them in "
-            "../shared/photos (they are not in this repository)"
-        )
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+from tests.helpers.app import (
+    DEMO_PASSWORD,
+    IN_CI,
+    PG_URL,
+    make_settings,
+    office_today,
+    require_shared_photos,
+    sign_in,
+)
 
 
 @pytest.fixture
@@ -60,17 +44,9 @@ def real_photos() -> Path:
     return require_shared_photos()
 
 
-def office_today() -> date:
-    """The office's today (its time zone decides "overdue"), never the machine's date."""
-    return today_in(Settings.time_zone)
-
-
-SHARED_PHOTOS = _shared_photos()
 # INSPECT_TEST_CLOCK=HH:MM starts every test at that time of the office's today; `make test`
 # runs the date-sensitive tests at 23:30 in Shanghai on a machine whose zone is already tomorrow.
 TEST_CLOCK = os.environ.get("INSPECT_TEST_CLOCK", "")
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
 
 
 def pytest_configure(config) -> None:
@@ -106,15 +82,6 @@ def pytest_unconfigure(config) -> None:
     clock = getattr(config, "_office_clock", None)
     if clock is not None:
         clock.stop()
-
-
-def make_settings(var_dir: Path, database_url: str, **overrides) -> Settings:
-    return Settings(
-        database_url=database_url,
-        var_dir=var_dir,
-        secret_key="test-secret-" + "x" * 32,
-        **{**CHEAP_HASHING, **overrides},
-    )
 
 
 def _migrated_with_demo(settings: Settings) -> None:
@@ -176,6 +143,26 @@ def database_url(request, tmp_path) -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """An empty database (no tables), on each engine, for the migrations to build."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI requires the PostgreSQL tests: TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (make test starts a cluster)")
+    name = "m_" + uuid.uuid4().hex[:12]
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(tmp_path, database_url)
@@ -219,25 +206,6 @@ def cli(monkeypatch, settings, tmp_path):
     return run
 
 
-def csrf_token(client: TestClient) -> str:
-    """The CSRF cookie, fetched from the login page when the client has none yet."""
-    token = client.cookies.get("csrftoken")
-    if not token:
-        client.get("/login")
-        token = client.cookies.get("csrftoken")
-    return token
-
-
-def post_form(client: TestClient, url: str, data: dict | None = None, **kwargs):
-    """Submit a form the way a browser does, CSRF token included."""
-    payload = {**(data or {}), "_csrf_token": csrf_token(client)}
-    return client.post(url, data=payload, follow_redirects=False, **kwargs)
-
-
-def sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD):
-    return post_form(client, "/login", {"username": username, "password": password})
-
-
 @pytest.fixture
 def login_as(app: Litestar) -> Callable[[str], TestClient]:
     """login_as('inspector1') -> a TestClient signed in through the real login form."""
@@ -263,24 +231,6 @@ def api_token(client: TestClient) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
     return _token
-
-
-CITY_ADMIN = ("cityadmin", "longpassword")
-
-
-def make_city_wide_admin(db: Database, settings: Settings) -> tuple[str, str]:
-    """A city-wide administrator (the demo has none); returns (username, password)."""
-    from inspect_app.accounts.service import create_user
-
-    username, password = CITY_ADMIN
-    with db.session(write=True) as s:
-        create_user(
-            session=s,
-            settings=settings,
-            actor=None,
-            data={"username": username, "password": password, "role": "admin", "city_wide": "on"},
-        )
-    return CITY_ADMIN
 
 
 class World:
@@ -319,15 +269,3 @@ class World:
 @pytest.fixture
 def world(db: Database) -> World:
     return World(db)
-
-
-def says(html: str, message: str) -> bool:
-    """The page shows this message, in English or in its Chinese translation."""
-    from inspect_app.i18n import translations
-
-    return message in html or translations("zh_CN").gettext(message) in html
-
-
-def visible_text(html: str) -> str:
-    """Page text without tags, for asserting what a person would read."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

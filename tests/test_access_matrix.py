@@ -23,7 +23,7 @@ from litestar.testing import TestClient
 
 from inspect_app.app import create_app
 from inspect_app.demo import DEMO_PASSWORD
-from tests.access_helpers import (
+from tests.helpers.access import (
     ANON,
     BYSTANDER,
     FIRE,
@@ -34,9 +34,8 @@ from tests.access_helpers import (
     fill,
     new_uuid,
 )
-from tests.conftest import csrf_token, make_settings, office_today, says
-from tests.rect_helpers import jpeg
-from tests.test_sites import site_form
+from tests.helpers.app import csrf_token, make_settings, office_today, says
+from tests.helpers.data import jpeg, site_form
 
 SIGNED_IN = frozenset(ROLES) - {ANON}
 OWNERS = frozenset({"owner1", "owner2"})

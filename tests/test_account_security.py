@@ -10,8 +10,7 @@ from sqlmodel import Session, select
 
 from inspect_app import migrate
 from inspect_app.models import ApiToken, AuthSession, Site, Team, utcnow
-from tests.conftest import DEMO_PASSWORD, post_form, sign_in
-from tests.test_migrations import empty_database  # noqa: F401 (a fixture)
+from tests.helpers.app import DEMO_PASSWORD, post_form, sign_in
 
 NEW = "a-brand-new-secret"
 
@@ -201,7 +200,7 @@ def test_api_tokens_expire_after_90_days_and_say_so(client, login_as, world, set
     assert "Expired" in browser.get("/account", headers={"Accept-Language": "en"}).text
 
 
-def test_the_migration_gives_existing_tokens_90_days(empty_database):  # noqa: F811
+def test_the_migration_gives_existing_tokens_90_days(empty_database):
     engine = create_engine(empty_database)
     try:
         migrate.upgrade(engine, "7c1e5a9d3b20")  # the revision before token expiry

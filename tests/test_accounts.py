@@ -3,40 +3,14 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
 from inspect_app.models import AuthSession, Role, Site, Subdistrict, Team, TeamMember, User
-from tests.conftest import csrf_token, post_form, sign_in, visible_text
-
-
-def english(client):
-    client.cookies.set("locale", "en")
-    return client
-
-
-def form_fields(html: str) -> dict[str, str]:
-    """The values a browser would submit from the first POST form in the page body."""
-    form = re.search(r'<form method="post".*?</form>', html, re.S).group(0)
-    fields: dict[str, str] = {}
-    for tag in re.findall(r"<input[^>]*>", form):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name:
-            continue
-        if 'type="checkbox"' in tag and " checked" not in tag:
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        fields[name.group(1)] = unescape(value.group(1)) if value else ""
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(
-            r'<option value="([^"]*)"', body
-        )
-        fields[name] = unescape(chosen.group(1)) if chosen else ""
-    return fields
+from tests.helpers.app import csrf_token, english, post_form, sign_in
+from tests.helpers.data import team_named
+from tests.helpers.html import form_fields, parse, visible_text
 
 
 def find_user(world, username: str) -> User | None:
@@ -47,11 +21,6 @@ def find_user(world, username: str) -> User | None:
 def count_users(world) -> int:
     with world.session() as s:
         return s.exec(select(func.count()).select_from(User)).one()
-
-
-def team_named(world, name_en: str) -> Team:
-    with world.session() as s:
-        return s.exec(select(Team).where(Team.name_en == name_en)).one()
 
 
 def subdistrict_id(world, code: str) -> int:
@@ -145,12 +114,13 @@ def test_invalid_new_account_is_422_and_nothing_is_created(
     assert r.status_code == 422
     text = visible_text(r.text)
     assert "Some fields need attention" in text and message in text
-    shown = re.findall(r'<p class="error"[^>]*>([^<]*)</p>', r.text)
-    assert any(message in unescape(m) for m in shown), shown  # next to the field, not just on top
+    shown = [p.text for p in parse(r.text).select("p.error")]
+    assert any(message in m for m in shown), shown  # next to the field, not just on top
     assert count_users(world) == before
     if field != "username":
         assert find_user(world, NEW_USER["username"]) is None
-        assert 'value="newinspector"' in r.text  # the typed username is kept
+        typed = parse(r.text).select_one('[name="username"]').get("value")
+        assert typed == "newinspector"  # the typed username is kept
     assert "a-long-password" not in r.text  # passwords are never echoed back
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import csrf_token
+from tests.helpers.app import csrf_token, post_form
+from tests.helpers.html import parse
 
 
 def test_token_flow_me_list_and_revoke(client):
@@ -94,12 +95,10 @@ def test_session_cookie_works_on_the_api_and_writes_need_the_csrf_header(login_a
 
 
 def test_account_page_creates_a_token_shown_once(login_as):
-    from tests.conftest import post_form
-
     browser = login_as("supervisor")
     r = post_form(browser, "/account/tokens", {"name": "daily report"})
     assert r.status_code == 201
-    token = r.text.split('id="new-token">', 1)[1].split("<", 1)[0]
+    token = parse(r.text).select_one("#new-token").text
     assert token.startswith("ia_")
     assert (
         browser.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -25,7 +25,7 @@ from schemathesis.checks import not_a_server_error, positive_data_acceptance
 
 from inspect_app.app import create_app
 from inspect_app.demo import DEMO_PASSWORD
-from tests.conftest import make_settings
+from tests.helpers.app import make_settings
 
 ROLES = ("admin", "supervisor", "inspector1", "owner1", "anonymous")
 EDGE_INTEGERS = (0, -1, 2**63, 2**64, 10**30)

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from inspect_app.models import AuthSession, User, utcnow
-from tests.conftest import csrf_token, post_form, sign_in, visible_text
+from tests.helpers.app import csrf_token, post_form, sign_in
+from tests.helpers.html import visible_text
 
 
 def test_login_success_sets_session_and_greets_user(client):

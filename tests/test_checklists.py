@@ -5,7 +5,13 @@ from __future__ import annotations
 import io
 import json
 
-from tests.conftest import csrf_token, post_form, says
+from tests.helpers.app import csrf_token, post_form, says
+from tests.helpers.html import parse
+
+
+def draft_item_ids(html: str) -> list[str]:
+    """The ids of the draft's items, in their order on the page."""
+    return [e.id.removeprefix("draft-item-") for e in parse(html).select('[id^="draft-item-"]')]
 
 
 def test_both_default_templates_are_published_with_their_items(client, api_token):
@@ -84,7 +90,7 @@ def test_draft_edits_are_invisible_until_published(login_as, client, api_token):
     admin = login_as("admin")
     post_form(admin, "/admin/checklists/enterprise-12/draft")
     page = admin.get("/admin/checklists/enterprise-12").text
-    first_item = page.split('id="draft-item-', 1)[1].split('"', 1)[0]
+    first_item = draft_item_ids(page)[0]
     post_form(
         admin, f"/admin/checklists/enterprise-12/items/{first_item}/retire", {"retired": "true"}
     )
@@ -114,10 +120,10 @@ def test_item_validation_and_reorder(login_as, world):
     assert bad.status_code == 422
     assert says(bad.text, "Another item of this version has this code.")
     page = admin.get("/admin/checklists/fire-safety").text
-    ids = [chunk.split('"', 1)[0] for chunk in page.split('id="draft-item-')[1:]]
+    ids = draft_item_ids(page)
     post_form(admin, f"/admin/checklists/fire-safety/items/{ids[2]}/move", {"direction": "up"})
     page = admin.get("/admin/checklists/fire-safety").text
-    new_ids = [chunk.split('"', 1)[0] for chunk in page.split('id="draft-item-')[1:]]
+    new_ids = draft_item_ids(page)
     assert new_ids[1] == ids[2] and new_ids[2] == ids[1]
 
 
@@ -125,7 +131,7 @@ def test_publishing_without_items_is_refused_and_discard_drops_the_draft(login_a
     admin = login_as("admin")
     post_form(admin, "/admin/checklists/fire-safety/draft")
     page = admin.get("/admin/checklists/fire-safety").text
-    for item_id in [chunk.split('"', 1)[0] for chunk in page.split('id="draft-item-')[1:]]:
+    for item_id in draft_item_ids(page):
         post_form(
             admin, f"/admin/checklists/fire-safety/items/{item_id}/retire", {"retired": "true"}
         )

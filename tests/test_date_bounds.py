@@ -15,8 +15,9 @@ from inspect_app.i18n import translations
 from inspect_app.models import Answer, Inspection, Rectification, Site
 from inspect_app.settings import Settings
 from inspect_app.timezone import add_days, check_client_time, deadline_window, local
-from tests.conftest import csrf_token, office_today, post_form
-from tests.rect_helpers import findings, inspector_of
+from tests.helpers.app import csrf_token, office_today, post_form
+from tests.helpers.data import findings, inspector_of
+from tests.helpers.html import parse
 
 TODAY = office_today()
 HORIZON = Settings.deadline_horizon_days
@@ -119,7 +120,7 @@ def test_the_horizon_comes_from_settings(item_id, tmp_path, database_url, monkey
     from litestar.testing import TestClient
 
     from inspect_app.app import create_app
-    from tests.conftest import make_settings, sign_in
+    from tests.helpers.app import make_settings, sign_in
 
     app = create_app(make_settings(tmp_path / "ten", database_url, deadline_horizon_days=10))
     try:
@@ -174,9 +175,8 @@ def test_form_refuses_the_deadline_at_its_field_and_saves_the_note(browser, worl
         headers=htmx,
     )
     assert r.status_code == 422
-    assert 'id="item-F01"' in r.text and 'role="alert"' in r.text
-    assert TODAY.isoformat() in r.text.split('role="alert"', 1)[1]
-    assert LAST.isoformat() in r.text.split('role="alert"', 1)[1]
+    alert = parse(r.text).select_one('#item-F01 [role="alert"]')
+    assert TODAY.isoformat() in alert.text and LAST.isoformat() in alert.text
     assert "fire door wedged open" in r.text  # the note is still in the field
     assert f'max="{LAST.isoformat()}"' in r.text
     saved = _answer(world, key, "F01")

@@ -24,8 +24,8 @@ from inspect_app.models import (
     RectificationStatus,
     utcnow,
 )
-from tests.conftest import post_form
-from tests.rect_helpers import findings, inspector_of
+from tests.helpers.app import post_form
+from tests.helpers.data import findings, inspector_of
 
 LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)

@@ -19,7 +19,7 @@ from inspect_app.deps import DbSession
 from inspect_app.edge import JSON_MAX_BYTES, JSON_MAX_DEPTH, json_depth
 from inspect_app.middleware import client_ip
 from inspect_app.models import AuthSession, LoginAttempt, Site
-from tests.conftest import post_form, says
+from tests.helpers.app import post_form, says
 
 HUGE = (2**63, 2**64, 10**30)
 DEEP_ARRAY = "[" * 1000 + "]" * 1000
@@ -281,7 +281,7 @@ def test_a_refused_host_carries_the_security_headers(tmp_path, sqlite_template):
     import shutil
 
     from inspect_app.app import create_app
-    from tests.conftest import make_settings
+    from tests.helpers.app import make_settings
 
     db = tmp_path / "hosts.db"
     shutil.copyfile(sqlite_template, db)

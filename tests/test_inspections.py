@@ -3,60 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from datetime import timedelta
 
-from PIL import Image
 from sqlmodel import select
 
 from inspect_app.models import Inspection, Rectification, Site
-from tests.conftest import csrf_token, office_today, post_form
+from tests.helpers.app import csrf_token, office_today, post_form
+from tests.helpers.data import all_pass, body, jpeg, put_photo, team_of, team_site
+from tests.helpers.html import parse
 
 TODAY = office_today()
-
-
-def jpeg_bytes(color=(200, 30, 30), size=(64, 48)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, "JPEG")
-    return buf.getvalue()
-
-
-def team_site(world, username: str) -> Site:
-    team_id = world_team(world, username)
-    return world.sites(Site.team_id == team_id, Site.kind == "enterprise")[0]
-
-
-def world_team(world, username: str) -> int:
-    from inspect_app.models import TeamMember
-
-    user = world.user(username)
-    with world.session() as s:
-        return s.exec(select(TeamMember.team_id).where(TeamMember.user_id == user.id)).first()
-
-
-def body(site_id, answers=(), submit=False, version=1, code="fire-safety"):
-    return {
-        "site_id": site_id,
-        "template_code": code,
-        "template_version": version,
-        "started_at": "2026-11-28T09:00:00+08:00",
-        "answers": list(answers),
-        "submit": submit,
-    }
-
-
-def all_pass(code_prefix="F", n=8):
-    return [{"item_code": f"{code_prefix}{i:02d}", "result": "pass"} for i in range(1, n + 1)]
-
-
-def put_photo(client, headers, inspection_uuid, item_code, data=None, photo_uuid=None):
-    photo_uuid = photo_uuid or str(uuid.uuid4())
-    return client.put(
-        f"/api/v1/inspections/{inspection_uuid}/photos/{photo_uuid}",
-        headers=headers,
-        files={"file": ("p.jpg", io.BytesIO(data or jpeg_bytes()), "image/jpeg")},
-        data={"item_code": item_code},
-    )
 
 
 # --- API ------------------------------------------------------------------------------------
@@ -146,7 +104,7 @@ def test_past_deadline_and_unknown_items_are_refused(client, api_token, world):
 
 def test_same_uuid_for_another_site_is_a_conflict(client, api_token, world):
     headers = api_token("inspector1")
-    team_id = world_team(world, "inspector1")
+    team_id = team_of(world, "inspector1")
     first, second = world.sites(Site.team_id == team_id)[:2]
     key = str(uuid.uuid4())
     assert (
@@ -231,12 +189,12 @@ def test_walkthrough_pages_autosave_each_answer(login_as, world):
     assert r.status_code == 303
     url = r.headers["location"]
     page = inspector.get(url)
-    assert page.status_code == 200 and page.text.count('class="item card') == 8
+    doc = parse(page.text)
+    assert page.status_code == 200 and len(doc.select("li.item.card")) == 8
     key = url.rsplit("/", 1)[1]
-    htmx = {
-        "HX-Request": "true",
-        "X-CSRFToken": page.text.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0],
-    }
+    # htmx sends the token the page gives it
+    htmx = {"HX-Request": "true", **json.loads(doc.select_one("body").get("hx-headers"))}
+    assert htmx["X-CSRFToken"]
     saved = inspector.post(f"/inspections/{key}/answers/F01", data={"result": "fail"}, headers=htmx)
     assert saved.status_code == 200
     assert 'id="item-F01"' in saved.text and "<html" not in saved.text
@@ -271,7 +229,7 @@ def test_submit_page_points_at_missing_items_then_shows_the_summary(login_as, wo
     assert 'href="#item-F05"' in refused.text
     photo = inspector.put(
         f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
-        files={"file": ("p.jpg", io.BytesIO(jpeg_bytes()), "image/jpeg")},
+        files={"file": ("p.jpg", io.BytesIO(jpeg()), "image/jpeg")},
         data={"item_code": "F05"},
         headers={"X-CSRFToken": csrf_token(inspector)},
     )
@@ -309,7 +267,7 @@ def test_location_is_recorded_and_distance_shown(login_as, world):
         post_form(inspector, f"/inspections/{key}/answers/F{n:02d}", {"result": "pass"})
     assert post_form(inspector, f"/inspections/{key}/submit").status_code == 303
     summary = inspector.get(url).text
-    distance = summary.split('id="distance">', 1)[1].split("</p>", 1)[0]
+    distance = parse(summary).select_one("p#distance").text
     assert "111" in distance and "12" in distance  # 0.001° of latitude, accuracy ±12 m
     assert (
         post_form(inspector, f"/inspections/{key}/location", {"latitude": "x"}).status_code == 422

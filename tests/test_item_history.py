@@ -15,8 +15,9 @@ from sqlmodel import select
 from inspect_app.auth.service import load_current_user
 from inspect_app.models import SiteOwner, User
 from inspect_app.rectifications import history
-from tests.conftest import csrf_token, office_today, post_form, says, visible_text
-from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
+from tests.helpers.app import csrf_token, office_today, post_form, says
+from tests.helpers.data import evidence, findings, inspector_of, set_deadline
+from tests.helpers.html import parse, visible_text
 
 TODAY = office_today()
 EN = {"Accept-Language": "en-US"}
@@ -130,10 +131,7 @@ def test_the_history_names_who_did_what_in_the_readers_language(login_as, items,
     owner = world.user("owner1")
     for headers, roles in ((EN, ("Inspector", "Business owner")), (ZH, ("检查员", "企业负责人"))):
         page = login_as("owner1").get(f"/rectifications/{items[0]}", headers=headers).text
-        actors = [
-            a.split("</p>", 1)[0].strip()
-            for a in page.split('id="history"', 1)[1].split('class="actor muted">')[1:]
-        ]
+        actors = [p.text for p in parse(page).select("#history p.actor.muted")]
         assert actors == [
             f"{inspector.display_name} · {roles[0]}",
             f"{owner.display_name} · {roles[1]}",
@@ -155,19 +153,19 @@ def test_a_report_is_confirmed_and_waits_for_the_inspector(login_as, items, worl
     before = owner.get(f"/rectifications/{items[0]}", headers=EN).text
     assert "15 days overdue" in before and "is-late" in owner.get("/", headers=EN).text
     report(owner, items[0])
-    page = owner.get(f"/rectifications/{items[0]}", headers=EN).text
-    flash = page.split('id="done">', 1)[1].split("</p>", 1)[0]  # in the language of the post
+    doc = parse(owner.get(f"/rectifications/{items[0]}", headers=EN).text)
+    flash = doc.select_one("#done").text  # in the language of the post
     assert says(flash, "Your report was sent. The inspector will come back to check the fix.")
-    box = page.split('data-outcome="fix_reported"', 1)[1].split("</div>", 1)[0]
+    box = doc.select_one('[data-outcome="fix_reported"]').text
     assert "You reported it fixed on" in box and "Waiting for the inspector" in box
     page = owner.get(f"/rectifications/{items[0]}", headers=EN).text
     assert 'id="done"' not in page and "You reported it fixed on" in page  # said once; state stays
     assert "days overdue" not in page and "badge st-fix_reported late" not in page
-    home = owner.get("/", headers=EN).text.split('id="my-items"', 1)[1].split("</ul>", 1)[0]
-    card = home.split(f'href="/rectifications/{items[0]}"', 1)[0].rsplit("<li", 1)[1]
-    assert "is-late" not in card
-    assert "Waiting for the inspector" in home.split(f"/rectifications/{items[0]}", 1)[1]
-    assert "days overdue" not in home
+    home = parse(owner.get("/", headers=EN).text).select_one("ul#my-items")
+    link = home.select_one(f'li.card > a[href="/rectifications/{items[0]}"]')
+    assert "is-late" not in link.parent.classes
+    assert "Waiting for the inspector" in link.text
+    assert "days overdue" not in home.text
 
 
 def test_no_technical_codes_where_an_owner_looks(login_as, items, world, site):
@@ -181,9 +179,11 @@ def test_no_technical_codes_where_an_owner_looks(login_as, items, world, site):
 
 def test_the_report_button_says_what_it_needs(login_as, items):
     page = login_as("owner1").get(f"/rectifications/{items[0]}", headers=EN).text
-    form = page.split('id="report-form"', 1)[1].split("</form>", 1)[0]
-    assert 'id="fix-needs" data-needs-photo-hint>Add at least one photo of the fix.' in form
-    assert 'data-needs-photo disabled aria-describedby="fix-needs"' in form
+    form = parse(page).select_one("form#report-form")
+    hint = form.select_one("#fix-needs[data-needs-photo-hint]")
+    assert hint.text == "Add at least one photo of the fix."
+    button = form.select_one("[data-needs-photo][disabled]")
+    assert button.get("aria-describedby") == "fix-needs"
 
 
 def test_a_verdict_shows_where_it_was_given(login_as, items, world, site):
@@ -200,35 +200,40 @@ def test_a_verdict_shows_where_it_was_given(login_as, items, world, site):
     verdict(inspector, items[1], "not_fixed", visit_uuid, note="still blocked", new_deadline=later)
 
     visit = inspector.get(f"/visits/{visit_uuid}", headers=EN).text
-    closed_box = visit.split(f'id="verdict-{items[0]}"', 1)[1].split("</li>", 1)[0]
+    closed_box = parse(visit).select_one(f"li#verdict-{items[0]}").text
     assert "Closed on" in closed_box and display in closed_box and "looks good" in closed_box
-    kept_box = visit.split(f'id="verdict-{items[1]}"', 1)[1].split("</li>", 1)[0]
+    kept_box = parse(visit).select_one(f"li#verdict-{items[1]}").text
     assert f"New deadline: {later}" in kept_box and "still blocked" in kept_box
     assert f'id="visit-item-{items[1]}"' not in visit  # judged on this visit: not asked again
 
-    item = owner.get(f"/rectifications/{items[0]}", headers=EN).text
-    head = item.split('id="history"', 1)[0]
-    assert 'data-outcome="verified_closed"' in head and display in head
-    cells = head.split('id="compare"', 1)[1].split("<figure>")[1:]
-    assert [c.split("</figcaption>")[0].rsplit(">", 1)[1] for c in cells] == [
+    item = parse(owner.get(f"/rectifications/{items[0]}", headers=EN).text)
+    history_at = item.select_one("#history").index()
+    outcome = item.select_one('[data-outcome="verified_closed"]')
+    assert outcome.index() < history_at and display in outcome.text
+    compare = item.select_one("#compare")
+    cells = compare.select("figure")
+    assert [cell.select_one("figcaption").text for cell in cells] == [
         "Before",
         "The business's photo",
         "After",
     ]
-    assert "/thumb" in cells[0] and f"/api/v1/photos/{fix}/thumb" in cells[1]
-    assert f"/api/v1/photos/{after}/thumb" in cells[2]
-    assert item.index('id="compare"') < item.index('id="history"')
-    kept = owner.get(f"/rectifications/{items[1]}", headers=EN).text.split('id="history"', 1)[0]
-    assert 'data-outcome="verified_not_fixed"' in kept and f"New deadline: {later}" in kept
+    assert cells[0].select('img[src$="/thumb"]')
+    assert cells[1].select_one(f'img[src="/api/v1/photos/{fix}/thumb"]')
+    assert cells[2].select_one(f'img[src="/api/v1/photos/{after}/thumb"]')
+    assert compare.index() < history_at
+    kept = parse(owner.get(f"/rectifications/{items[1]}", headers=EN).text)
+    outcome = kept.select_one('[data-outcome="verified_not_fixed"]')
+    assert outcome.index() < kept.select_one("#history").index()
+    assert f"New deadline: {later}" in outcome.text
 
     for reader in (inspector, owner, login_as("supervisor")):
-        page = reader.get(f"/sites/{site.id}", headers=EN).text
-        visits = page.split('id="visits"', 1)[1].split("</ul>", 1)[0]
-        assert "Closed: 1 · Not fixed: 1" in visits and display in visits
-        assert (f'href="/visits/{visit_uuid}"' in visits) == (reader is inspector)
-        closed = page.split('id="closed-items"', 1)[1].split("</ul>", 1)[0]
-        assert f'href="/rectifications/{items[0]}"' in closed
-        assert f'href="/rectifications/{items[1]}"' not in closed
+        page = parse(reader.get(f"/sites/{site.id}", headers=EN).text)
+        visits = page.select_one("h2#visits").next_element
+        assert "Closed: 1 · Not fixed: 1" in visits.text and display in visits.text
+        assert bool(visits.select(f'a[href="/visits/{visit_uuid}"]')) == (reader is inspector)
+        closed = page.select_one("h2#closed-items").next_element
+        assert closed.select_one(f'a[href="/rectifications/{items[0]}"]')
+        assert not closed.select(f'[href="/rectifications/{items[1]}"]')
 
 
 def test_last_events_give_each_items_latest_actor(login_as, items, world, site):

@@ -7,7 +7,6 @@ technical codes."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from datetime import datetime, timedelta
@@ -18,11 +17,11 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from inspect_app.models import Site, Team, TemplateItem
-from tests.conftest import office_today, visible_text
-from tests.rect_helpers import findings, set_deadline
+from tests.helpers.app import office_today
+from tests.helpers.data import findings, set_deadline
+from tests.helpers.html import linked_ids, parse, visible_text
 
 CONTACT = ("王小明", "13800001111")
-CHIP = re.compile(r'<a class="chip" href="([^"]+)"[^>]*>(.*?)<span class="sr-only">', re.S)
 
 
 @pytest.fixture
@@ -68,10 +67,7 @@ def _by_id(rows: list[dict]) -> dict[int, dict]:
 
 def _chips(page: str) -> dict[str, str]:
     """label -> the link that removes it."""
-    return {
-        " ".join(visible_text(label).split()): html.unescape(link)
-        for link, label in CHIP.findall(page)
-    }
+    return {chip.own_text: chip.get("href") for chip in parse(page).select('a[class="chip"]')}
 
 
 # --- exports ------------------------------------------------------------------------------
@@ -201,7 +197,7 @@ def test_owner_list_has_no_team_filter_no_exports_and_no_codes(
     assert "export.csv" not in page.text and "export.xlsx" not in page.text
     assert 'name="item"' not in page.text  # the item-code field is for the office
     assert not re.search(r"enterprise-12|fire-safety|\b[EF]\d{2}\b", text), text
-    assert len(re.findall(r'href="/rectifications/\d+"', page.text)) == 2  # the owner's items
+    assert len(linked_ids(page.text, "/rectifications/")) == 2  # the owner's items
 
 
 def test_exports_refuse_owners(login_as):

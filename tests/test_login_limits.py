@@ -9,34 +9,17 @@ from datetime import timedelta
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import delete, update
-from sqlmodel import select
 
 from inspect_app.auth.limits import device_cookie_name
 from inspect_app.models import LockKind, LoginAttempt, LoginLock, utcnow
-from tests.conftest import DEMO_PASSWORD, sign_in
-
-TOKEN_URL = "/api/v1/auth/token"
-
-
-def api_sign_in(client: TestClient, username: str, password: str = DEMO_PASSWORD):
-    return client.post(TOKEN_URL, json={"username": username, "password": password})
+from tests.helpers.app import api_sign_in, fail, sign_in
+from tests.helpers.data import locks
 
 
 def signs_in(client: TestClient, username: str, *, api: bool) -> bool:
     if api:
         return api_sign_in(client, username).status_code == 201
     return sign_in(client, username).status_code == 303
-
-
-def fail(client: TestClient, username: str, times: int, *, api: bool = False) -> list[int]:
-    """`times` wrong passwords; returns the statuses (401 wrong, 429 refused by a lock)."""
-    attempt = api_sign_in if api else sign_in
-    return [attempt(client, username, "wrong-password").status_code for _ in range(times)]
-
-
-def locks(world, username: str) -> list[LoginLock]:
-    with world.session() as s:
-        return list(s.exec(select(LoginLock).where(LoginLock.username == username)))
 
 
 def expire_locks(world, username: str) -> None:

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from inspect_app.auth import service
 from inspect_app.models import LockKind, LoginAttempt, LoginLock, utcnow
-from tests.conftest import DEMO_PASSWORD, make_city_wide_admin, post_form, sign_in
-from tests.test_login_limits import fail, locks
+from tests.helpers.app import DEMO_PASSWORD, fail, make_city_wide_admin, post_form, sign_in
+from tests.helpers.data import locks
 
 
 def attempt(db, settings, username: str, password: str, ip: str) -> str:

@@ -13,8 +13,8 @@ from sqlmodel import SQLModel
 from inspect_app.cli import main
 from inspect_app.db import Database
 from inspect_app.ops import RestoreRefused, backup, check, restore
-from tests.conftest import IN_CI, PG_URL, make_settings
-from tests.rect_helpers import findings
+from tests.helpers.app import IN_CI, PG_URL, make_settings
+from tests.helpers.data import findings
 
 
 @pytest.fixture

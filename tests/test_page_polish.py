@@ -6,10 +6,19 @@ from __future__ import annotations
 import re
 
 from inspect_app.web import HTMX_FILE
-from tests.conftest import post_form, visible_text
-from tests.test_inspections import team_site
+from tests.helpers.app import post_form
+from tests.helpers.data import team_site
+from tests.helpers.html import Element, parse, visible_text
 
-HX_REQUEST = re.compile(r"\shx-(get|post|put|patch|delete)=")
+HX_REQUESTS = {"hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete"}
+
+
+def makes_htmx_requests(doc: Element) -> bool:
+    return any(HX_REQUESTS & set(element.attrs) for element in doc.descendants())
+
+
+def loads_htmx(doc: Element) -> bool:
+    return any(HTMX_FILE in script.get("src") for script in doc.select("script[src]"))
 
 
 def test_htmx_is_loaded_exactly_where_a_page_uses_it(client, login_as, world):
@@ -22,20 +31,21 @@ def test_htmx_is_loaded_exactly_where_a_page_uses_it(client, login_as, world):
     for path in ("/", "/sites", f"/sites/{site.id}", "/rectifications", "/account"):
         pages[path] = inspector.get(path)
     pages["walkthrough"] = inspector.get(started.headers["location"])
-    uses = {path for path, r in pages.items() if HX_REQUEST.search(r.text)}
-    loads = {path for path, r in pages.items() if HTMX_FILE in r.text}
+    docs = {path: parse(r.text) for path, r in pages.items()}
+    uses = {path for path, doc in docs.items() if makes_htmx_requests(doc)}
+    loads = {path for path, doc in docs.items() if loads_htmx(doc)}
     assert all(r.status_code == 200 for r in pages.values())
     assert uses == loads == {"/sites", "/rectifications", "walkthrough"}
     for path in loads:  # htmx reads its settings (no eval, no inline scripts) from this tag
-        assert 'name="htmx-config"' in pages[path].text
+        assert docs[path].select_one('meta[name="htmx-config"]')
 
 
 def test_every_page_has_a_description_in_its_language(client):
     english = client.get("/login", headers={"Accept-Language": "en-US"}).text
     chinese = client.get("/login", headers={"Accept-Language": "zh-CN"}).text
-    pattern = r'<meta name="description" content="([^"]+)">'
-    assert "rectification" in re.search(pattern, english).group(1)
-    assert re.search(r"[\u4e00-\u9fff]", re.search(pattern, chinese).group(1))
+    description = 'meta[name="description"]'
+    assert "rectification" in parse(english).select_one(description).get("content")
+    assert re.search(r"[\u4e00-\u9fff]", parse(chinese).select_one(description).get("content"))
 
 
 def test_a_one_day_default_deadline_reads_as_one_day(login_as, world):
@@ -53,14 +63,17 @@ def test_a_one_day_default_deadline_reads_as_one_day(login_as, world):
 def test_scripts_and_styles_carry_only_the_headers_that_act_on_them(client):
     page = client.get("/login")
     assert page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css|png)\?v=[^"]+)"', page.text)
+    doc = parse(page.text)
+    links = [e.get("src") or e.get("href") for e in doc.select("[src], [href]")]
+    assets = [u for u in links if u.startswith("/static/") and "?v=" in u]
+    assets = [u for u in assets if u.split("?")[0].endswith((".js", ".css", ".png"))]
     assert {a.split("?")[0].rsplit(".", 1)[1] for a in assets} == {"js", "css", "png"}
     for url in assets:
         r = client.get(url)
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "max-age=31536000" in r.headers["cache-control"]
         assert not {"content-security-policy", "x-frame-options"} & set(r.headers)
-    icon = client.get(re.search(r'href="(/static/icons/icon\.svg[^"]*)"', page.text).group(1))
+    icon = client.get(doc.select_one('[href^="/static/icons/icon.svg"]').get("href"))
     assert "frame-ancestors 'none'" in icon.headers["content-security-policy"]  # SVG: a document
 
 

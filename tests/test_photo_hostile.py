@@ -23,8 +23,8 @@ from inspect_app.photos.pipeline import (
     process_photo,
 )
 from inspect_app.photos.structure import MAX_GAP_BYTES, MAX_SCANS, MAX_SEGMENTS
-from tests import hostile_photos as hostile
-from tests.test_photos_api import counts, draft_for, stored_files, upload
+from tests.helpers import hostile_photos as hostile
+from tests.helpers.data import counts, draft_for, stored_files, upload
 
 BOUND_SECONDS = 3.0  # generous: each takes well under 0.2 s here
 

@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import False_
 
 from inspect_app.sites import importer
 from inspect_app.sites.service import LONGEST_SEARCHED, _matching
-from tests.test_site_import import upload
+from tests.helpers.data import import_sites
 
 
 def test_a_file_of_many_buildings_imports_in_linear_time(world, monkeypatch):
@@ -40,7 +40,7 @@ def test_lines_the_csv_module_refuses_are_reported_not_a_500(login_as):
         "kind,name_zh\nenterprise," + "x" * 200_000 + "\n",  # over the csv field limit
         "kind," + "y" * 200_000 + "\n",  # in the header
     ):
-        r = upload(client, text)
+        r = import_sites(client, text)
         assert r.status_code == 422, r.text[:300]
         assert "not valid CSV" in r.text
 

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from inspect_app.photos.pipeline import process_photo
-from tests.test_photos_api import counts, draft_for, upload
+from tests.helpers.data import counts, draft_for, upload
 
 NOW = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)  # a fixed "server clock" for the window tests
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825

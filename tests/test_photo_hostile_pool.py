@@ -26,10 +26,9 @@ from inspect_app.app import create_app
 from inspect_app.photos import intake as photo_intake
 from inspect_app.photos.pipeline import Deadline, PhotoTooSlow, process_photo
 from inspect_app.photos.pool import PhotoBusy, PhotoPool, photo_pool
-from tests import hostile_photos as hostile
-from tests.conftest import make_settings
-from tests.test_inspections import jpeg_bytes
-from tests.test_photos_api import counts, draft_for, stored_files, upload
+from tests.helpers import hostile_photos as hostile
+from tests.helpers.app import make_settings
+from tests.helpers.data import counts, draft_for, jpeg, stored_files, upload
 
 APP_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "inspect-app"
 
@@ -142,14 +141,14 @@ def test_a_full_pool_is_a_503_through_the_api_and_nothing_is_lost(
             phone,
             busy,
         ):
-            r = upload(phone, headers, key, jpeg_bytes())
+            r = upload(phone, headers, key, jpeg())
             assert r.status_code == 503 and r.headers["retry-after"] == "1"
             assert r.json()["error"]["code"] == "photo_busy" and r.json()["error"]["message"]
             assert counts(world) == (0, 0) and stored_files(busy) == []
             assert not any((busy.var_dir / "tmp").glob("*"))
             release.set()
             holder.join(5)
-            again = upload(phone, headers, key, jpeg_bytes())  # the outbox sends it again
+            again = upload(phone, headers, key, jpeg())  # the outbox sends it again
             assert again.status_code == 200, again.text
             assert counts(world) == (1, 1)
     finally:
@@ -167,7 +166,7 @@ def test_a_photo_over_its_budget_is_a_422_with_nothing_saved(
     monkeypatch.setattr(photo_intake, "process_photo", slow)
     key, headers = draft_for(client, api_token, world)
     with phone_for(settings, tmp_path, photo_budget_seconds=0.1) as (phone, changed):
-        r = upload(phone, headers, key, jpeg_bytes())
+        r = upload(phone, headers, key, jpeg())
         assert r.status_code == 422 and r.json()["error"]["code"] == "photo_too_slow"
         assert counts(world) == (0, 0) and stored_files(changed) == []
 

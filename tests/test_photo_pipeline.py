@@ -35,7 +35,7 @@ from inspect_app.photos.pipeline import (
 )
 from inspect_app.photos.storage import DirectoryStorage, InvalidKey, PhotoStorage, photo_keys
 from inspect_app.photos.upload import FORM_OVERHEAD_BYTES, MAX_FIELD_BYTES, receive_upload
-from tests.conftest import SHARED_PHOTOS
+from tests.helpers.app import SHARED_PHOTOS
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = SHARED_PHOTOS

@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import io
 import uuid
-from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 from PIL import Image
-from sqlalchemy import func
 from sqlmodel import select
 
 from inspect_app.app import create_app
-from inspect_app.models import Photo, PhotoBlob, TeamMember, User
-from tests.conftest import make_settings, require_shared_photos
-from tests.test_inspections import all_pass, body, jpeg_bytes, team_site
+from inspect_app.models import TeamMember, User
+from tests.helpers.app import make_settings, require_shared_photos
+from tests.helpers.data import (
+    all_pass,
+    body,
+    counts,
+    draft_for,
+    gps_jpeg,
+    jpeg,
+    stored_files,
+    team_site,
+    upload,
+)
 
 MAX_BYTES = 300_000
 MAX_PIXELS = 4_000_000
@@ -28,59 +36,6 @@ def settings(database_url, tmp_path):
     return make_settings(
         tmp_path, database_url, photo_max_bytes=MAX_BYTES, photo_max_pixels=MAX_PIXELS
     )
-
-
-def gps_jpeg() -> bytes:
-    image = Image.new("RGB", (80, 60), (20, 120, 200))
-    exif = Image.Exif()
-    exif[0x0132] = "2026:11:28 10:15:00"
-    gps = exif.get_ifd(0x8825)
-    gps.update({1: "N", 2: (31.0, 13.0, 40.0), 3: "E", 4: (121.0, 27.0, 50.0)})
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", exif=exif)
-    return buf.getvalue()
-
-
-def draft_for(client, api_token, world, username="inspector1", site=None):
-    headers = api_token(username)
-    site = site or team_site(world, username)
-    key = str(uuid.uuid4())
-    answers = [{"item_code": "F01", "result": "fail"}]
-    assert (
-        client.put(
-            f"/api/v1/inspections/{key}", headers=headers, json=body(site.id, answers)
-        ).status_code
-        == 200
-    )
-    return key, headers
-
-
-def upload(
-    client, headers, key, data, *, item="F01", photo_uuid=None, name="p.jpg", ctype="image/jpeg"
-):
-    photo_uuid = photo_uuid or str(uuid.uuid4())
-    return client.put(
-        f"/api/v1/inspections/{key}/photos/{photo_uuid}",
-        headers=headers,
-        files={"file": (name, io.BytesIO(data), ctype)},
-        data={"item_code": item},
-    )
-
-
-def stored_files(settings) -> list[Path]:
-    return (
-        [p for p in settings.photo_dir.rglob("*") if p.is_file()]
-        if settings.photo_dir.exists()
-        else []
-    )
-
-
-def counts(world) -> tuple[int, int]:
-    with world.session() as s:
-        return (
-            s.exec(select(func.count()).select_from(Photo)).one(),
-            s.exec(select(func.count()).select_from(PhotoBlob)).one(),
-        )
 
 
 def test_upload_serves_three_sizes_with_caching_and_no_metadata(client, api_token, world):
@@ -105,15 +60,12 @@ def test_upload_serves_three_sizes_with_caching_and_no_metadata(client, api_toke
 
 def test_replays_are_idempotent_and_other_content_is_a_conflict(client, api_token, world, settings):
     key, headers = draft_for(client, api_token, world)
-    data = jpeg_bytes()
+    data = jpeg()
     photo_uuid = str(uuid.uuid4())
     first = upload(client, headers, key, data, photo_uuid=photo_uuid)
     again = upload(client, headers, key, data, photo_uuid=photo_uuid)
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
-    assert (
-        upload(client, headers, key, jpeg_bytes((0, 0, 255)), photo_uuid=photo_uuid).status_code
-        == 409
-    )
+    assert upload(client, headers, key, jpeg((0, 0, 255)), photo_uuid=photo_uuid).status_code == 409
     assert upload(client, headers, key, data, photo_uuid=photo_uuid, item="F02").status_code == 409
     files = len(stored_files(settings))
     assert upload(client, headers, key, data).status_code == 200  # same picture, new id
@@ -168,7 +120,7 @@ def test_truncated_jpeg_is_422_and_leaves_nothing(client, api_token, world, sett
 
 def test_html_appended_to_a_jpeg_is_never_served_as_html(client, api_token, world):
     key, headers = draft_for(client, api_token, world)
-    r = upload(client, headers, key, jpeg_bytes() + b"<html><script>alert(1)</script></html>")
+    r = upload(client, headers, key, jpeg() + b"<html><script>alert(1)</script></html>")
     if r.status_code == 200:
         for size in ("display", "thumb"):
             served = client.get(r.json()["urls"][size], headers=headers)
@@ -181,7 +133,7 @@ def test_html_appended_to_a_jpeg_is_never_served_as_html(client, api_token, worl
 
 def test_photo_rules_per_item_and_inspection_state(client, api_token, world):
     key, headers = draft_for(client, api_token, world)
-    r = upload(client, headers, key, jpeg_bytes(), item="Z99")
+    r = upload(client, headers, key, jpeg(), item="Z99")
     assert r.status_code == 422 and "item_code" in r.json()["error"]["fields"]
     r = client.put(
         f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
@@ -192,7 +144,7 @@ def test_photo_rules_per_item_and_inspection_state(client, api_token, world):
     site = team_site(world, "inspector1")
     done = str(uuid.uuid4())
     client.put(f"/api/v1/inspections/{done}", headers=headers, json=body(site.id, all_pass(), True))
-    assert upload(client, headers, done, jpeg_bytes()).status_code == 409
+    assert upload(client, headers, done, jpeg()).status_code == 409
 
 
 def test_who_may_see_which_photo_size(client, api_token, world):

@@ -12,8 +12,9 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from inspect_app.models import Rectification, RectificationStatus, Site, Team, utcnow
-from tests.conftest import office_today
-from tests.rect_helpers import findings, set_deadline
+from tests.helpers.app import office_today
+from tests.helpers.data import findings, set_deadline
+from tests.helpers.html import parse
 
 TODAY = office_today()
 
@@ -92,8 +93,9 @@ def test_board_is_scoped_and_for_supervisors(client, api_token, data_set):
 def test_board_page_renders_counts_links_and_an_svg_chart(login_as, data_set):
     page = login_as("supervisor").get("/dashboard")
     assert page.status_code == 200
-    assert "<svg" in page.text and 'class="line-overdue"' in page.text
-    assert page.text.count('href="/rectifications?overdue=true&amp;status=active&amp;team_id=') == 2
+    doc = parse(page.text)
+    assert doc.select_one("svg .line-overdue")
+    assert len(doc.select('[href^="/rectifications?overdue=true&status=active&team_id="]')) == 2
     assert login_as("inspector1").get("/dashboard").status_code == 403
 
 

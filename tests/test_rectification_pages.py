@@ -3,15 +3,15 @@ visit, the supervisor's extend and cancel, and the printable notice."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from inspect_app.models import FollowUpVisit, RectificationEvent
-from tests.conftest import csrf_token, office_today, post_form
-from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
+from tests.helpers.app import csrf_token, office_today, post_form
+from tests.helpers.data import evidence, findings, inspector_of, set_deadline
+from tests.helpers.html import parse
 
 TODAY = office_today()
 
@@ -34,25 +34,28 @@ def cookie_headers(browser) -> dict[str, str]:
 
 def test_owner_home_lists_overdue_first_with_days(login_as, items):
     page = login_as("owner1").get("/").text
-    my = page.split('id="my-items"', 1)[1].split("</ul>", 1)[0]
-    order = re.findall(r'href="/rectifications/(\d+)"', my)
-    assert order == [str(items[1]), str(items[0])]
-    assert "is-late" in my.split(f"/rectifications/{items[0]}", 1)[0]
-    assert my.count("/thumb") == 2  # each item shows the photo of its finding
-    assert login_as("owner2").get("/").text.count('href="/rectifications/') == 0
+    cards = parse(page).select("ul#my-items > li.card")
+    order = [card.select_one('a[href^="/rectifications/"]').get("href") for card in cards]
+    assert order == [f"/rectifications/{items[1]}", f"/rectifications/{items[0]}"]
+    assert "is-late" in cards[0].classes and "is-late" not in cards[1].classes
+    for card in cards:  # each item shows the photo of its finding
+        assert len(card.select('img[src$="/thumb"]')) == 1
+    assert not parse(login_as("owner2").get("/").text).select('[href^="/rectifications/"]')
 
 
 def test_owner_reports_a_fix_through_the_page(login_as, items, world):
     owner = login_as("owner1")
     page = owner.get(f"/rectifications/{items[0]}")
-    finding = page.text.split('class="finding-box"', 1)[1].split("</p>", 1)[0]
+    doc = parse(page.text)
+    finding = doc.select_one("p.finding-box").text
     assert "Finding at F02" in finding  # the inspector's note: what is wrong
-    assert f'action="/rectifications/{items[0]}/report-fixed"' in page.text
-    token = page.text.split('name="request_id" value="', 1)[1].split('"', 1)[0]
+    form = doc.select_one(f'form[action="/rectifications/{items[0]}/report-fixed"]')
+    token = form.select_one('input[name="request_id"]').get("value")
+    assert token
     refused = post_form(
         owner, f"/rectifications/{items[0]}/report-fixed", {"note": "done", "photo_ids": ""}
     )
-    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert refused.status_code == 422 and parse(refused.text).select_one('[role="alert"]')
     photo = evidence(owner, cookie_headers(owner), items[0])
     done = post_form(
         owner,
@@ -66,8 +69,9 @@ def test_owner_reports_a_fix_through_the_page(login_as, items, world):
         {"note": "new extinguisher", "photo_ids": photo, "request_id": token},
     )
     assert again.status_code == 303  # a double tap is answered once
-    history = owner.get(f"/rectifications/{items[0]}").text.split('id="history"', 1)[1]
-    assert "new extinguisher" in history and f"/api/v1/photos/{photo}/thumb" in history
+    history = parse(owner.get(f"/rectifications/{items[0]}").text).select_one("#history")
+    assert "new extinguisher" in history.text
+    assert history.select_one(f'img[src="/api/v1/photos/{photo}/thumb"]')
     with world.session() as s:
         kinds = s.exec(
             select(RectificationEvent.kind)
@@ -85,16 +89,16 @@ def test_inspector_today_visit_and_verify_closed(login_as, client, api_token, it
         {"note": "fixed", "photo_ids": evidence(owner, cookie_headers(owner), items[0])},
     )
     inspector = login_as(inspector_of(world, site))
-    today = inspector.get("/").text.split('id="today"', 1)[1].split("</ul>", 1)[0]
-    assert f'href="/sites/{site.id}#open-items"' in today
+    today = parse(inspector.get("/").text).select_one("ul#today")
+    assert today.select_one(f'a[href="/sites/{site.id}#open-items"]')
     start = post_form(inspector, "/visits/new", {"site_id": str(site.id)})
     assert start.status_code == 303
     visit_url = start.headers["location"]
     visit_uuid = visit_url.rsplit("/", 1)[1]
-    visit = inspector.get(visit_url).text
-    assert all(f'href="/rectifications/{i}?visit={visit_uuid}"' in visit for i in items)
-    item_page = inspector.get(f"/rectifications/{items[0]}?visit={visit_uuid}").text
-    assert f'name="visit_uuid" value="{visit_uuid}"' in item_page
+    links = parse(inspector.get(visit_url).text).links()
+    assert all(f"/rectifications/{i}?visit={visit_uuid}" in links for i in items)
+    item_page = parse(inspector.get(f"/rectifications/{items[0]}?visit={visit_uuid}").text)
+    assert item_page.select_one('input[name="visit_uuid"]').get("value") == visit_uuid
     after = evidence(inspector, cookie_headers(inspector), items[0])
     closed = post_form(
         inspector,
@@ -126,7 +130,7 @@ def test_inspector_today_visit_and_verify_closed(login_as, client, api_token, it
     post_form(
         inspector, f"/rectifications/{items[1]}/verify", {"outcome": "closed", "photo_ids": after2}
     )
-    assert 'id="closed-out"' in inspector.get(f"/sites/{site.id}").text
+    assert parse(inspector.get(f"/sites/{site.id}").text).select_one("#closed-out")
 
 
 def test_supervisor_extends_and_cancels_with_reasons(login_as, items, api_token, client):
@@ -180,11 +184,12 @@ def test_printable_notice(login_as, client, api_token, items, world, site):
     ).json()["inspection_uuid"]
     inspector = login_as(inspector_of(world, site))
     summary = inspector.get(f"/inspections/{inspection_uuid}").text
-    assert f'href="/inspections/{inspection_uuid}/notice"' in summary
+    assert f"/inspections/{inspection_uuid}/notice" in parse(summary).links()
     notice = login_as("owner1").get(f"/inspections/{inspection_uuid}/notice")
     assert notice.status_code == 200
-    assert notice.text.count("<tr><td>") == 2 and "/thumb" in notice.text
-    assert "data-print" in notice.text and "____" in notice.text  # print button, signature lines
+    doc = parse(notice.text)
+    assert len(doc.select("tr td.date")) == 2 and doc.select('img[src$="/thumb"]')
+    assert doc.select_one("[data-print]") and "____" in doc.text  # print button, signature lines
     assert login_as("owner2").get(f"/inspections/{inspection_uuid}/notice").status_code == 404
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from inspect_app.models import Site, Team
-from tests.conftest import office_today
-from tests.rect_helpers import findings, set_deadline
+from tests.helpers.app import office_today
+from tests.helpers.data import findings, set_deadline
 
 TODAY = office_today()
 

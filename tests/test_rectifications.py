@@ -10,8 +10,8 @@ import pytest
 
 from inspect_app.models import Rectification, RectificationStatus
 from inspect_app.timezone import today_in
-from tests.conftest import office_today
-from tests.rect_helpers import evidence, findings, inspector_of, set_deadline
+from tests.helpers.app import office_today
+from tests.helpers.data import evidence, findings, inspector_of, set_deadline
 
 TODAY = office_today()
 

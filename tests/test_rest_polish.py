@@ -5,28 +5,25 @@ table is one table naming every /api/v1 route."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
 
 from inspect_app.models import Inspection, Rectification, Site, User
-from tests.conftest import post_form, visible_text
-from tests.rect_helpers import findings
+from tests.helpers.app import english, post_form
+from tests.helpers.data import findings
+from tests.helpers.html import linked_ids, parse, visible_text
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def english(client):
-    client.cookies.set("locale", "en")
-    return client
 
 
 def done_message(client, response) -> str:
     """Follow a redirect the way a browser does; the text of the page's success message."""
     assert response.status_code == 303, response.text
     page = client.get(response.headers["location"])
-    found = re.search(r'<p class="notice ok" id="done">(.*?)</p>', page.text, re.S)
-    return found.group(1).strip() if found else ""
+    found = parse(page.text).select_one("p.notice.ok#done")
+    return found.text if found else ""
 
 
 NEW_USER = {
@@ -90,20 +87,21 @@ def test_a_refused_form_puts_its_errors_first_and_focused(login_as, world):
     admin = english(login_as("admin"))
     r = post_form(admin, "/admin/users/new", {**NEW_USER, "username": "", "password": "x"})
     assert r.status_code == 422
-    summary = re.search(r'<div class="notice error error-summary"[^>]*>(.*?)</div>', r.text, re.S)
+    doc = parse(r.text)
+    summary = doc.select_one("div.notice.error.error-summary")
     assert summary, "the error summary is missing"
-    tag = re.search(r'<div class="notice error error-summary"[^>]*>', r.text).group(0)
-    assert "autofocus" in tag and 'tabindex="-1"' in tag
-    assert r.text.index("error-summary") < r.text.index("<form method=")  # above the form
-    assert '<a href="#f-username">' in summary.group(1)
-    assert '<a href="#f-password">' in summary.group(1)
+    assert "autofocus" in summary.attrs and summary.get("tabindex") == "-1"
+    assert summary.index() < doc.select_one("main form[method]").index()  # above the form
+    assert summary.select_one('a[href="#f-username"]')
+    assert summary.select_one('a[href="#f-password"]')
 
-    teams = admin.get("/admin/teams").text
-    team_id = re.search(r'href="/admin/teams/(\d+)"', teams).group(1)
+    team_id = linked_ids(admin.get("/admin/teams").text, "/admin/teams/")[0]
     r = post_form(admin, f"/admin/teams/{team_id}/members", {"username": "nobody-here"})
     assert r.status_code == 422
-    top = r.text.index("error-summary")
-    assert top < r.text.index("<h2>") and '<a href="#member-username">' in r.text[top:]
+    doc = parse(r.text)
+    summary = doc.select_one(".error-summary")
+    assert summary.index() < doc.select_one("main h2").index()
+    assert summary.select_one('a[href="#member-username"]')
 
 
 def test_the_import_result_is_focused(login_as):
@@ -114,9 +112,10 @@ def test_the_import_result_is_focused(login_as):
         data={"_csrf_token": admin.cookies.get("csrftoken")},
     )
     assert r.status_code == 422
-    tag = re.search(r'<div class="notice error"[^>]*>', r.text).group(0)
-    assert "autofocus" in tag and 'tabindex="-1"' in tag
-    assert 'href="/sites/import" class="active"' in r.text  # the admin tabs, this one marked
+    doc = parse(r.text)
+    notice = doc.select_one("div.notice.error")
+    assert "autofocus" in notice.attrs and notice.get("tabindex") == "-1"
+    assert doc.select_one('a.active[href="/sites/import"]')  # the admin tabs, this one marked
 
 
 def test_owners_see_no_api_token_section(login_as):
@@ -143,7 +142,8 @@ def test_the_printed_notice_keeps_each_date_on_one_line(client, api_token, login
         uuid = s.get(Inspection, s.get(Rectification, item_id).inspection_id).uuid
     page = english(login_as("supervisor")).get(f"/inspections/{uuid}/notice")
     assert page.status_code == 200, page.text
-    assert re.search(r'<td class="date">\d{4}-\d\d-\d\d</td>', page.text)
+    dates = [td.text for td in parse(page.text).select("td.date")]
+    assert dates and all(date.fromisoformat(d).isoformat() == d for d in dates), dates
     css = (ROOT / "static/css/app.css").read_text()
     assert ".notice-sheet .date { white-space: nowrap; }" in css
 

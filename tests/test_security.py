@@ -7,7 +7,7 @@ import re
 import pytest
 from litestar.routes import HTTPRoute
 
-from tests.conftest import csrf_token
+from tests.helpers.app import csrf_token
 
 UUID = "00000000-0000-4000-8000-000000000000"
 

@@ -7,12 +7,13 @@ import gc
 import re
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from inspect_app.models import Site, SiteKind, SiteOwner, Subdistrict, Team, User
+from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites.credit_code import check_char
-from tests.conftest import csrf_token, visible_text
+from tests.helpers.app import csrf_token, english
+from tests.helpers.data import count_sites, import_sites, owner_names, team_named
+from tests.helpers.html import parse, visible_text
 
 HEADER = "kind,name_zh,name_en,address,parent,team,credit_code,owners,latitude,longitude"
 
@@ -41,52 +42,16 @@ GOOD_ROWS = (
 )
 
 
-def english(client):
-    client.cookies.set("locale", "en")
-    return client
-
-
-def upload(client, content: bytes | str, filename: str = "sites.csv"):
-    raw = content.encode() if isinstance(content, str) else content
-    return client.post(
-        "/sites/import",
-        data={"_csrf_token": csrf_token(client)},
-        files={"file": (filename, raw, "text/csv")},
-        follow_redirects=False,
-    )
-
-
-def count_sites(world, *where) -> int:
-    with world.session() as s:
-        return s.exec(select(func.count()).select_from(Site).where(*where)).one()
-
-
 def site(world, name_zh: str) -> Site:
     with world.session() as s:
         return s.exec(select(Site).where(Site.name_zh == name_zh)).one()
 
 
-def team(world, name_en: str) -> Team:
-    with world.session() as s:
-        return s.exec(select(Team).where(Team.name_en == name_en)).one()
-
-
-def owners_of(world, site_id: int) -> set[str]:
-    with world.session() as s:
-        return set(
-            s.exec(
-                select(User.username)
-                .join(SiteOwner, SiteOwner.user_id == User.id)
-                .where(SiteOwner.site_id == site_id)
-            )
-        )
-
-
 def reported(html: str) -> list[str]:
     """The error lines the page lists, as a person reads them."""
-    block = re.search(r'<ul id="import-errors">(.*?)</ul>', html, re.S)
+    block = parse(html).select_one("ul#import-errors")
     assert block, "the page lists no errors"
-    return [visible_text(li).strip() for li in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)]
+    return [li.text for li in block.select("li")]
 
 
 def errors_by_line(html: str) -> dict[int, str]:
@@ -112,14 +77,14 @@ def test_import_page_explains_the_columns(login_as):
 def test_good_file_imports_every_row(login_as, world):
     admin = english(login_as("admin"))
     before = count_sites(world)
-    r = upload(admin, csv_text(*GOOD_ROWS))
+    r = import_sites(admin, csv_text(*GOOD_ROWS))
     assert r.status_code == 200, r.text
     assert "Imported 5 sites." in visible_text(r.text)
     assert 'id="import-errors"' not in r.text
     assert count_sites(world) == before + 5
 
     tower = site(world, "新测试大厦")
-    assert tower.kind == SiteKind.building and tower.team_id == team(world, "Team 2").id
+    assert tower.kind == SiteKind.building and tower.team_id == team_named(world, "Team 2").id
     assert tower.latitude == pytest.approx(31.2301) and tower.active
     tenant = site(world, "上海新测试科技有限公司")
     assert tenant.parent_id == tower.id  # the building was defined earlier in the same file
@@ -129,7 +94,7 @@ def test_good_file_imports_every_row(login_as, world):
     huading = site(world, "华鼎大厦")
     assert existing.parent_id == huading.id and existing.team_id == huading.team_id
     shop = site(world, "测试水果店")
-    assert shop.team_id == team(world, "Team 3").id  # team named in Chinese
+    assert shop.team_id == team_named(world, "Team 3").id  # team named in Chinese
     garden = site(world, "测试花园")
     assert garden.kind == SiteKind.compound and garden.latitude is None
     wutong = world.sites(Site.name_zh == "华鼎大厦")[0].subdistrict_id
@@ -147,13 +112,13 @@ def test_good_file_imports_every_row(login_as, world):
 
 
 def test_owners_column_makes_owner_members(login_as, world):
-    r = upload(login_as("admin"), csv_text(*GOOD_ROWS))
+    r = import_sites(login_as("admin"), csv_text(*GOOD_ROWS))
     assert r.status_code == 200
     tenant = site(world, "上海新测试科技有限公司")
     shop = site(world, "测试水果店")
-    assert owners_of(world, tenant.id) == {"owner3"}
-    assert owners_of(world, shop.id) == {"owner4", "owner5"}
-    assert owners_of(world, site(world, "新测试大厦").id) == set()
+    assert owner_names(world, tenant.id) == {"owner3"}
+    assert owner_names(world, shop.id) == {"owner4", "owner5"}
+    assert owner_names(world, site(world, "新测试大厦").id) == set()
     owner3 = login_as("owner3")
     assert owner3.get(f"/sites/{tenant.id}").status_code == 200
     assert owner3.get(f"/sites/{shop.id}").status_code == 404
@@ -168,7 +133,7 @@ def test_gb18030_file_from_chinese_excel(login_as, world):
     raw = text.encode("gb18030")
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
-    r = upload(english(login_as("admin")), raw)
+    r = import_sites(english(login_as("admin")), raw)
     assert r.status_code == 200 and "Imported 2 sites." in visible_text(r.text)
     tenant = site(world, "上海梧桐编码测试有限公司")
     assert tenant.parent_id == site(world, "梧桐测试中心").id
@@ -177,21 +142,21 @@ def test_gb18030_file_from_chinese_excel(login_as, world):
 
 def test_utf8_with_excel_bom_and_windows_line_endings(login_as, world):
     raw = "\ufeff" + csv_text("shop,带签名的商店,,玉兰路3号,,,,,,").replace("\n", "\r\n")
-    r = upload(english(login_as("admin")), raw.encode("utf-8"))
+    r = import_sites(english(login_as("admin")), raw.encode("utf-8"))
     assert r.status_code == 200 and "Imported 1 site." in visible_text(r.text)
     assert site(world, "带签名的商店").kind == SiteKind.shop
 
 
 def test_blank_lines_are_skipped_and_column_order_is_free(login_as, world):
     text = "name_zh,kind,team\n\n空行测试店,shop,Team 5\n,,\n第二家空行测试店,shop,\n"
-    r = upload(english(login_as("admin")), text)
+    r = import_sites(english(login_as("admin")), text)
     assert r.status_code == 200 and "Imported 2 sites." in visible_text(r.text)
-    assert site(world, "空行测试店").team_id == team(world, "Team 5").id
+    assert site(world, "空行测试店").team_id == team_named(world, "Team 5").id
 
 
 def test_active_column(login_as, world, client, api_token):
     text = "kind,name_zh,active\nshop,停业测试店,false\nshop,营业测试店,yes\nshop,未填写测试店,\n"
-    r = upload(login_as("admin"), text)
+    r = import_sites(login_as("admin"), text)
     assert r.status_code == 200
     assert site(world, "停业测试店").active is False
     assert site(world, "营业测试店").active is True
@@ -201,7 +166,7 @@ def test_active_column(login_as, world, client, api_token):
 
 
 def test_minimal_file_without_active_column_makes_active_sites(login_as, world):
-    r = upload(login_as("admin"), "kind,name_zh\nshop,最简测试店\n")
+    r = import_sites(login_as("admin"), "kind,name_zh\nshop,最简测试店\n")
     assert r.status_code == 200
     assert site(world, "最简测试店").active is True
 
@@ -223,7 +188,7 @@ def test_several_bad_rows_are_all_reported_and_nothing_is_imported(login_as, wor
         "shop,坏业主商店,,,,,,ghost-owner,,",  # line 11: unknown owner
     )
     before = count_sites(world)
-    r = upload(english(login_as("admin")), csv_text(*rows))
+    r = import_sites(english(login_as("admin")), csv_text(*rows))
     assert r.status_code == 422
     text = visible_text(r.text)
     assert "Nothing was imported" in text
@@ -243,7 +208,7 @@ def test_several_bad_rows_are_all_reported_and_nothing_is_imported(login_as, wor
 def test_one_bad_row_at_the_end_still_stops_everything(login_as, world):
     rows = (*GOOD_ROWS, "shop,最后一行,,,,,,,abc,")
     before = count_sites(world)
-    r = upload(english(login_as("admin")), csv_text(*rows))
+    r = import_sites(english(login_as("admin")), csv_text(*rows))
     assert r.status_code == 422
     assert sorted(errors_by_line(r.text)) == [7]
     assert count_sites(world) == before
@@ -262,14 +227,14 @@ def test_missing_or_unknown_columns(header, message, login_as, world):
     width = header.count(",") + 1
     text = header + "\n" + ",".join(["shop"] + ["列值测试"] * (width - 1)) + "\n"
     before = count_sites(world)
-    r = upload(english(login_as("admin")), text)
+    r = import_sites(english(login_as("admin")), text)
     assert r.status_code == 422
     assert any(message in item for item in reported(r.text))
     assert count_sites(world) == before
 
 
 def test_missing_and_unknown_columns_are_both_reported(login_as):
-    r = upload(english(login_as("admin")), "kind,colour,size\nshop,red,big\n")
+    r = import_sites(english(login_as("admin")), "kind,colour,size\nshop,red,big\n")
     items = " | ".join(reported(r.text))
     assert "Missing columns: name_zh." in items and "Unknown columns: colour, size." in items
 
@@ -280,7 +245,7 @@ def test_credit_code_twice_in_the_file(login_as, world):
         f"shop,重复代码店二,,,,,{CODE_A.lower()},,,",
     )
     before = count_sites(world)
-    r = upload(english(login_as("admin")), csv_text(*rows))
+    r = import_sites(english(login_as("admin")), csv_text(*rows))
     assert r.status_code == 422
     errors = errors_by_line(r.text)
     assert list(errors) == [3] and "appears twice" in errors[3] and CODE_A in errors[3]
@@ -290,20 +255,20 @@ def test_credit_code_twice_in_the_file(login_as, world):
 def test_credit_code_already_registered(login_as, world):
     taken = world.owned_by("owner1")[0].credit_code
     before = count_sites(world)
-    r = upload(english(login_as("admin")), csv_text(f"shop,抢代码的店,,,,,{taken},,,"))
+    r = import_sites(english(login_as("admin")), csv_text(f"shop,抢代码的店,,,,,{taken},,,"))
     assert r.status_code == 422
     assert "Another site already has this credit code" in errors_by_line(r.text)[2]
     assert count_sites(world) == before
 
 
 def test_site_already_registered_or_twice_in_the_file(login_as, world):
-    r = upload(english(login_as("admin")), csv_text("building,华鼎大厦,,,,,,,,"))
+    r = import_sites(english(login_as("admin")), csv_text("building,华鼎大厦,,,,,,,,"))
     assert r.status_code == 422
     assert (
         "华鼎大厦" in errors_by_line(r.text)[2]
         and "already registered" in errors_by_line(r.text)[2]
     )
-    r = upload(
+    r = import_sites(
         english(login_as("admin")), csv_text("shop,双胞胎店,,,,,,,,", "shop,双胞胎店,,,,,,,,")
     )
     assert r.status_code == 422 and "appears twice" in errors_by_line(r.text)[3]
@@ -312,7 +277,7 @@ def test_site_already_registered_or_twice_in_the_file(login_as, world):
 
 def test_owners_column_must_name_owner_accounts(login_as, world):
     rows = ("shop,业主测试店一,,,,,,owner1;inspector1,,", "shop,业主测试店二,,,,,,nobody-at-all,,")
-    r = upload(english(login_as("admin")), csv_text(*rows))
+    r = import_sites(english(login_as("admin")), csv_text(*rows))
     assert r.status_code == 422
     errors = errors_by_line(r.text)
     assert "inspector1 is not an owner account" in errors[2]
@@ -322,7 +287,7 @@ def test_owners_column_must_name_owner_accounts(login_as, world):
 
 def test_tenant_before_its_building_is_an_error(login_as, world):
     rows = ("enterprise,先来的公司,,,后来的大厦,,,,,", "building,后来的大厦,,,,,,,,")
-    r = upload(english(login_as("admin")), csv_text(*rows))
+    r = import_sites(english(login_as("admin")), csv_text(*rows))
     assert r.status_code == 422 and "后来的大厦" in errors_by_line(r.text)[2]
     assert count_sites(world, Site.name_zh == "后来的大厦") == 0
 
@@ -330,7 +295,7 @@ def test_tenant_before_its_building_is_an_error(login_as, world):
 def test_admin_cannot_import_into_another_subdistrict(login_as, world):
     yinxing = world.sites(Site.name_zh == "银杏中心")[0].subdistrict_id
     before = count_sites(world, Site.subdistrict_id == yinxing)
-    r = upload(
+    r = import_sites(
         english(login_as("admin")),
         "subdistrict,kind,name_zh,parent\nyinxing,enterprise,越界导入公司,银杏中心\n",
     )
@@ -340,7 +305,9 @@ def test_admin_cannot_import_into_another_subdistrict(login_as, world):
 
 
 def test_parent_in_another_subdistrict_is_not_found(login_as, world):
-    r = upload(english(login_as("admin")), "kind,name_zh,parent\nenterprise,找错楼公司,银杏中心\n")
+    r = import_sites(
+        english(login_as("admin")), "kind,name_zh,parent\nenterprise,找错楼公司,银杏中心\n"
+    )
     assert r.status_code == 422 and "银杏中心" in errors_by_line(r.text)[2]
 
 
@@ -357,7 +324,7 @@ def test_no_file_chosen(login_as):
 
 def test_a_file_that_is_not_text_is_refused(login_as, world):
     before = count_sites(world)
-    r = upload(
+    r = import_sites(
         english(login_as("admin")), b"\x89PNG\r\n\x1a\n\x00\x00\x80\xff\xfe\x81", "photo.csv"
     )
     assert r.status_code == 422
@@ -369,7 +336,7 @@ def test_file_larger_than_the_limit_is_refused(login_as, world):
     big = csv_text(*[f"shop,大文件测试店{i:06d},,{'路' * 200},,,,,," for i in range(9000)])
     assert len(big.encode()) > 5 * 1024 * 1024
     before = count_sites(world)
-    r = upload(english(login_as("admin")), big)
+    r = import_sites(english(login_as("admin")), big)
     assert r.status_code == 422 and "larger than 5 MB" in visible_text(r.text)
     assert count_sites(world) == before
 
@@ -379,7 +346,7 @@ def test_non_admins_cannot_import(username, login_as, world):
     client = login_as(username)
     before = count_sites(world)
     assert client.get("/sites/import").status_code == 403
-    r = upload(client, csv_text(*GOOD_ROWS))
+    r = import_sites(client, csv_text(*GOOD_ROWS))
     assert r.status_code == 403
     assert count_sites(world) == before
 
@@ -419,7 +386,7 @@ def test_cli_imports_a_good_file(cli, tmp_path, world):
     assert count_sites(world) == before + 5
     tenant = site(world, "上海新测试科技有限公司")
     assert tenant.parent_id == site(world, "新测试大厦").id and tenant.active
-    assert owners_of(world, tenant.id) == {"owner3"}
+    assert owner_names(world, tenant.id) == {"owner3"}
 
 
 def test_cli_reads_gb18030(cli, tmp_path, world):
@@ -429,7 +396,7 @@ def test_cli_reads_gb18030(cli, tmp_path, world):
     )
     code_, out, _err = cli("import-sites", str(path), "--subdistrict", "wutong")
     assert code_ == 0 and "imported 1 sites" in out
-    assert site(world, "命令行编码测试店").team_id == team(world, "Team 1").id
+    assert site(world, "命令行编码测试店").team_id == team_named(world, "Team 1").id
 
 
 def test_cli_reports_every_bad_row_and_imports_nothing(cli, tmp_path, world):
@@ -466,7 +433,7 @@ def test_cli_subdistrict_column_and_unknown_subdistrict(cli, tmp_path, world):
     assert created.subdistrict_id == yinxing.id
     assert created.parent_id == site(world, "银杏中心").id
     # inspector12 (Yinxing's team) now sees it through the building's team
-    assert created.team_id == team(world, "Yinxing Team 1").id
+    assert created.team_id == team_named(world, "Yinxing Team 1").id
 
     path.write_text("kind,name_zh\nshop,无街道商店\n", encoding="utf-8")
     code_, _out, err = cli("import-sites", str(path), "--subdistrict", "nowhere")
@@ -488,7 +455,7 @@ def test_same_company_name_in_two_buildings_is_not_a_duplicate(login_as, world):
         "enterprise,上海连锁测试有限公司,,,华鼎大厦,,,,,",
         "enterprise,上海连锁测试有限公司,,,恒隆大厦,,,,,",
     )
-    r = upload(english(login_as("admin")), csv_text(*rows))
+    r = import_sites(english(login_as("admin")), csv_text(*rows))
     assert r.status_code == 200, reported(r.text)
     parents = {s.parent_id for s in world.sites(Site.name_zh == "上海连锁测试有限公司")}
     assert parents == {site(world, "华鼎大厦").id, site(world, "恒隆大厦").id}
@@ -502,7 +469,7 @@ def test_line_numbers_count_blank_and_multi_line_rows(login_as, world):
         'shop,多行地址店,"梧桐路1号\n二楼"\n'  # lines 4-5
         "castle,坏类型,\n"  # line 6
     )
-    r = upload(english(login_as("admin")), text)
+    r = import_sites(english(login_as("admin")), text)
     assert r.status_code == 422
     assert list(errors_by_line(r.text)) == [6]
 
@@ -523,7 +490,7 @@ def test_owner_of_another_subdistrict_is_refused(login_as, db, settings, world):
                 "subdistrict_id": str(yinxing),
             },
         )
-    r = upload(english(login_as("admin")), "kind,name_zh,owners\nshop,跨街道业主店,yxowner\n")
+    r = import_sites(english(login_as("admin")), "kind,name_zh,owners\nshop,跨街道业主店,yxowner\n")
     assert r.status_code == 422
     assert "yxowner is not an owner account" in errors_by_line(r.text)[2]
     assert count_sites(world, Site.name_zh == "跨街道业主店") == 0

@@ -3,30 +3,17 @@ the admin form, and the credit code validator."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from inspect_app.models import Site, SiteKind, SiteOwner, Subdistrict, Team, User
+from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites import credit_code
-from tests.conftest import make_city_wide_admin, post_form, visible_text
+from tests.helpers.app import english, make_city_wide_admin, post_form
+from tests.helpers.data import count_sites, owner_names, site_form, team_named
+from tests.helpers.html import form_fields, linked_ids, parse, visible_text
 
 USERS = ("admin", "supervisor", "inspector1", "owner1", "supervisor2", "inspector12")
 ADMINS = {"admin"}
-
-
-def english(client):
-    """Messages in English, so assertions read the words a person would read."""
-    client.cookies.set("locale", "en")
-    return client
-
-
-def team_named(world, name_en: str) -> Team:
-    with world.session() as s:
-        return s.exec(select(Team).where(Team.name_en == name_en)).one()
 
 
 def subdistrict(world, code: str) -> Subdistrict:
@@ -34,66 +21,9 @@ def subdistrict(world, code: str) -> Subdistrict:
         return s.exec(select(Subdistrict).where(Subdistrict.code == code)).one()
 
 
-def count_sites(world, *where) -> int:
-    with world.session() as s:
-        return s.exec(select(func.count()).select_from(Site).where(*where)).one()
-
-
-def owner_names(world, site_id: int) -> set[str]:
-    with world.session() as s:
-        return set(
-            s.exec(
-                select(User.username)
-                .join(SiteOwner, SiteOwner.user_id == User.id)
-                .where(SiteOwner.site_id == site_id)
-            )
-        )
-
-
 def reload(world, site_id: int) -> Site | None:
     with world.session() as s:
         return s.get(Site, site_id)
-
-
-def site_form(site: Site, **changes) -> dict[str, str]:
-    """What the edit form posts for this site, with some fields changed."""
-    form = {
-        "kind": str(site.kind),
-        "name_zh": site.name_zh,
-        "name_en": site.name_en,
-        "address": site.address,
-        "latitude": "" if site.latitude is None else str(site.latitude),
-        "longitude": "" if site.longitude is None else str(site.longitude),
-        "parent_id": str(site.parent_id or ""),
-        "team_id": str(site.team_id or ""),
-        "contact_name": site.contact_name,
-        "contact_phone": site.contact_phone,
-        "credit_code": site.credit_code or "",
-    }
-    if site.active:
-        form["active"] = "true"
-    form.update(changes)
-    return {k: v for k, v in form.items() if v is not None}
-
-
-def form_fields(html: str) -> dict[str, str]:
-    """The values a browser would submit from the first POST form on the page."""
-    form = re.search(r'<form method="post".*?</form>', html, re.S).group(0)
-    fields: dict[str, str] = {}
-    for tag in re.findall(r"<input[^>]*>", form):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name:
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        if 'type="checkbox"' in tag and " checked" not in tag:
-            continue
-        fields[name.group(1)] = unescape(value.group(1)) if value else ""
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body) or re.search(
-            r'<option value="([^"]*)"', body
-        )
-        fields[name] = unescape(chosen.group(1)) if chosen else ""
-    return fields
 
 
 def valid_code(body17: str) -> str:
@@ -362,7 +292,8 @@ def test_page_list_is_scoped_like_the_api(login_as, client, api_token):
     for username in ("supervisor2", "owner1", "inspector1"):
         api_total = client.get("/api/v1/sites", headers=api_token(username)).json()["total"]
         page = english(login_as(username)).get("/sites")
-        assert re.search(rf"\b{api_total} sites?\b", visible_text(page.text)), username
+        count = parse(page.text).select_one("#result-count").text
+        assert count in (f"{api_total} site", f"{api_total} sites"), username
 
 
 # --- search, filters, pagination -----------------------------------------------------------
@@ -476,8 +407,8 @@ def test_page_pagination_moves_through_results(login_as):
     assert "Page 1 of" in visible_text(first.text)
     assert "page=2" in first.text
     second = admin.get("/sites", params={"page": 2})
-    ids_first = set(re.findall(r'href="/sites/(\d+)"', first.text))
-    ids_second = set(re.findall(r'href="/sites/(\d+)"', second.text))
+    ids_first = set(linked_ids(first.text, "/sites/"))
+    ids_second = set(linked_ids(second.text, "/sites/"))
     assert len(ids_second) == 30 and not ids_first & ids_second
     assert "Page 2 of" in visible_text(second.text)
 
@@ -647,11 +578,11 @@ def test_invalid_new_site_is_422_with_the_message_and_nothing_saved(
     assert r.status_code == 422
     text = visible_text(r.text)
     assert "Some fields need attention" in text and message in text
-    flagged = re.findall(r'<div class="field has-error">.*?</div>', r.text, re.S)
-    assert any(f'name="{field}"' in block and message in block for block in flagged)
+    flagged = parse(r.text).select("div.field.has-error")
+    assert any(b.select_one(f'[name="{field}"]') and message in b.text for b in flagged)
     assert count_sites(world) == before
-    if changes.get("name_zh", "x"):
-        assert 'value="无效测试商店"' in r.text  # what was typed is kept
+    if changes.get("name_zh", "x"):  # what was typed is kept
+        assert parse(r.text).select_one('[name="name_zh"]').get("value") == "无效测试商店"
 
 
 def test_credit_code_already_used_is_refused(login_as, world):
@@ -952,14 +883,15 @@ def test_new_site_in_an_unknown_subdistrict_is_422(value, login_as, db, settings
 def test_pager_links_keep_the_search_and_filters(login_as, world):
     admin = english(login_as("admin"))
     first = admin.get("/sites", params={"q": "有限公司", "kind": "enterprise"})
-    total = int(re.search(r"(\d+) sites", visible_text(first.text)).group(1))
+    doc = parse(first.text)
+    total = int(doc.select_one("#result-count").text.removesuffix(" sites"))
     assert total > 30
-    link = unescape(re.search(r'href="(/sites\?[^"]*page=2)"', first.text).group(1))
+    link = doc.select_one('nav.pager a[href^="/sites?"][href$="page=2"]').get("href")
     second = admin.get(link)
     assert f"{total} sites" in visible_text(second.text) and "Page 2 of" in visible_text(
         second.text
     )
-    ids = [int(i) for i in re.findall(r'href="/sites/(\d+)"', second.text)]
+    ids = linked_ids(second.text, "/sites/")
     assert len(ids) == 30
     shown = world.sites(Site.id.in_(ids))
     assert all(s.kind == SiteKind.enterprise and "有限公司" in s.name_zh for s in shown)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from inspect_app.models import Inspection
-from tests.test_inspections import all_pass, body, team_site
+from tests.helpers.data import all_pass, body, team_site
 
 
 def test_an_offset_timestamp_is_stored_as_the_same_instant(client, api_token, world):

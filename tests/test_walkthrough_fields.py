@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from inspect_app.models import Answer, Inspection, Photo
-from tests.conftest import office_today, post_form
-from tests.test_inspections import body, put_photo, team_site
+from tests.helpers.app import office_today, post_form
+from tests.helpers.data import body, put_photo, team_site
 
 EN = {"Accept-Language": "en"}
 

@@ -21,8 +21,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 from inspect_app.demo import DEMO_PASSWORD
+from tests.helpers.browser import PHONE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,7 +41,6 @@ APP_BIN = PROJECT_ROOT / ".venv" / "bin" / "inspect-app"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 ACTION_TIMEOUT_MS = 10_000
-PHONE = {"width": 390, "height": 844}
 SERVER_LOG = pytest.StashKey[Path]()
 
 
@@ -321,3 +322,14 @@ def login() -> Callable:
         page.wait_for_url(lambda url: urlsplit(url).path == "/")
 
     return _login
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Three phone-sized photos of plain colours, for the offline inspections."""
+    files = []
+    for i, colour in enumerate([(200, 30, 30), (30, 160, 30), (30, 30, 200)]):
+        path = tmp_path / f"gap{i}.jpg"
+        Image.new("RGB", (1600, 1200), colour).save(path, "JPEG", quality=90)
+        files.append(path)
+    return files

@@ -9,8 +9,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.test_rectification_flow import make_finding
-from tests.browser.test_walkthrough import answer
+from tests.helpers.browser import answer, make_finding
 
 pytestmark = pytest.mark.browser
 

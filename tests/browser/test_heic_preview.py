@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import forgive_offline_errors, ready_offline
-from tests.conftest import require_shared_photos
+from tests.helpers.app import require_shared_photos
+from tests.helpers.browser import forgive_offline_errors, ready_offline
 
 pytestmark = pytest.mark.browser
 

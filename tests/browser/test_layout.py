@@ -8,41 +8,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.helpers.browser import SMALL_TARGETS_JS
+
 pytestmark = pytest.mark.browser
 
 WIDTH = 360
-# A control is big enough when points 21 px above, below, left and right of its centre still
-# hit it (pseudo-elements that enlarge a control count; so does a label wrapping a checkbox).
-# Inline links inside running text are exempt, as WCAG allows.
-SMALL_TARGETS_JS = """() => {
-  const small = [];
-  const controls = document.querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, textarea, summary, label');
-  for (const el of controls) {
-    const style = getComputedStyle(el);
-    if (!el.getClientRects().length || style.visibility === 'hidden') continue;
-    if (style.display === 'inline') continue;
-    const shut = el.closest('details:not([open])');  // folded away: not a target until opened
-    if (shut && !el.matches('summary') && el.closest('summary') === null) continue;
-    if (el.matches('label') && !el.querySelector('input')) continue;
-    if (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) continue;
-    el.scrollIntoView({block: 'center', inline: 'center'});
-    const r = el.getBoundingClientRect();
-    const x = r.left + r.width / 2, y = r.top + r.height / 2;
-    const hits = [[x, y - 21], [x, y + 21], [x - 21, y], [x + 21, y]].every(([px, py]) => {
-      const hit = document.elementFromPoint(px, py);
-      return hit !== null && (hit === el || el.contains(hit));
-    });
-    if (!hits) {
-      const name = (el.innerText || el.getAttribute('aria-label') || el.name || el.type || '');
-      small.push(`${el.tagName.toLowerCase()} "${name.trim().slice(0, 40)}" `
-                 + `${Math.round(r.width)}x${Math.round(r.height)}`);
-    }
-  }
-  window.scrollTo(0, 0);
-  return small;
-}"""
-
 PAGES = {
     "admin": [
         "/",

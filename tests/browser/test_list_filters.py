@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.test_layout import SMALL_TARGETS_JS
+from tests.helpers.browser import SMALL_TARGETS_JS
 
 pytestmark = pytest.mark.browser
 

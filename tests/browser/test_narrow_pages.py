@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.test_rectification_flow import make_finding
+from tests.helpers.browser import make_finding
 
 pytestmark = pytest.mark.browser
 

@@ -8,77 +8,17 @@ import json
 import re
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
+from tests.helpers.browser import (
+    forgive_offline_errors,
+    inspect_offline,
+    outbox_counts,
+    ready_offline,
+    server_inspection,
+)
+
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page, expression: str, arg=None, timeout_s: float = 10) -> None:
-    """Poll a page expression until it is truthy. (Playwright's wait_for_function polls by
-    evaluating strings, which the app's CSP forbids: no 'unsafe-eval'.)"""
-    for _ in range(int(timeout_s * 10)):
-        if page.evaluate(expression, arg):
-            return
-        page.wait_for_timeout(100)
-    assert page.evaluate(expression, arg), f"still false after {timeout_s} s: {expression}"
-
-
-CONTROLLED = "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)"
-
-
-def ready_offline(page, login, user="inspector1"):
-    """Sign in with signal, open the offline page and wait until the phone has what it needs."""
-    login(page, user)
-    page.goto("/offline")
-    wait_until(page, CONTROLLED)
-    expect(page.locator("#offline-sites li.card").first).to_be_visible()
-
-
-def forgive_offline_errors(page):
-    """Requests tried while the test had cut the network fail on purpose; nothing else may."""
-    log = page.log
-    log.failed_requests[:] = [m for m in log.failed_requests if "INTERNET_DISCONNECTED" not in m]
-    log.console_errors[:] = [m for m in log.console_errors if "INTERNET_DISCONNECTED" not in m]
-
-
-def outbox_counts(page):
-    box = page.locator("#outbox")
-    return box.get_attribute("data-records"), box.get_attribute("data-photos")
-
-
-def inspect_offline(page, photos):
-    """Start a fire-safety inspection of the first site, all pass but F03 (with the photos)."""
-    page.locator("#offline-sites li.card").first.get_by_role(
-        "button", name="Fire-safety inspection"
-    ).tap()
-    expect(page.locator("#offline-items li.item")).to_have_count(8)
-    for n in (1, 2, 4, 5, 6, 7, 8):
-        page.locator(f"#item-F{n:02d}").get_by_role("button", name=re.compile("Pass")).tap()
-    f03 = page.locator("#item-F03")
-    f03.get_by_role("button", name=re.compile("Fail")).tap()
-    f03.locator("textarea").fill("Extinguisher missing")
-    f03.locator("textarea").blur()
-    f03.locator("input[type=file]").set_input_files([str(p) for p in photos])
-    expect(f03.locator(".thumbs img")).to_have_count(len(photos))
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # long names wrap
-    return page.evaluate("location.hash.slice(1)")
-
-
-@pytest.fixture
-def photos(tmp_path):
-    files = []
-    for i, colour in enumerate([(200, 30, 30), (30, 160, 30), (30, 30, 200)]):
-        path = tmp_path / f"gap{i}.jpg"
-        Image.new("RGB", (1600, 1200), colour).save(path, "JPEG", quality=90)
-        files.append(path)
-    return files
-
-
-def server_inspection(page, uuid):
-    r = page.request.get(f"/api/v1/inspections/{uuid}")
-    assert r.ok, r.text()
-    return r.json()
 
 
 def test_the_app_is_installable(new_phone, login):

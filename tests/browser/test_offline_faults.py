@@ -9,15 +9,14 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import (
+from tests.helpers.browser import (
+    answer,
     forgive_offline_errors,
     inspect_offline,
     outbox_counts,
-    photos,  # noqa: F401 - the fixture
     ready_offline,
     server_inspection,
 )
-from tests.browser.test_walkthrough import answer
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +33,7 @@ def test_server_killed_mid_sync_then_restarted_loses_and_duplicates_nothing(
     own_server,
     new_phone,
     login,
-    photos,  # noqa: F811
+    photos,
 ):
     page = new_phone(service_workers="allow", server=own_server.url)
     ready_offline(page, login)
@@ -83,7 +82,7 @@ def test_server_killed_mid_sync_then_restarted_loses_and_duplicates_nothing(
     assert check.returncode == 0 and check.stdout.strip().endswith("ok"), check.stdout
 
 
-def test_records_wait_for_the_account_that_made_them(new_phone, login, photos):  # noqa: F811
+def test_records_wait_for_the_account_that_made_them(new_phone, login, photos):
     page = new_phone(service_workers="allow")
     ready_offline(page, login, "inspector1")
     page.context.set_offline(True)
@@ -116,7 +115,7 @@ def test_records_wait_for_the_account_that_made_them(new_phone, login, photos): 
     forgive_offline_errors(page)
 
 
-def test_walkthrough_that_loses_signal_carries_on_offline(new_phone, login, photos):  # noqa: F811
+def test_walkthrough_that_loses_signal_carries_on_offline(new_phone, login, photos):
     page = new_phone(service_workers="allow")
     ready_offline(page, login)
     page.goto("/")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import forgive_offline_errors, inspect_offline, ready_offline
+from tests.helpers.browser import forgive_offline_errors, inspect_offline, ready_offline
 
 pytestmark = pytest.mark.browser
 

@@ -4,64 +4,24 @@ in the outbox and, with signal, closes the item on the server exactly once."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.test_offline import (
+from tests.helpers.app import office_today
+from tests.helpers.browser import (
     CONTROLLED,
+    api_token,
+    fail_items,
+    fail_one_item,
     forgive_offline_errors,
     outbox_counts,
     wait_until,
 )
-from tests.browser.test_rectification_flow import api_token
-from tests.conftest import office_today
 
 pytestmark = pytest.mark.browser
-
-
-def fail_items(request, photo_path, codes=("F03",), user="inspector1") -> tuple[dict, dict]:
-    """Through the API: an inspection of one of the inspector's sites failing `codes`, each
-    with a photo. Returns the site and {item code: the new rectification item's id}."""
-    headers = api_token(request, user)
-    site = request.get("/api/v1/sites?limit=1", headers=headers).json()["items"][0]
-    key = str(uuid.uuid4())
-    body = {
-        "site_id": site["id"],
-        "template_code": "fire-safety",
-        "template_version": 1,
-        "started_at": "2026-11-28T09:00:00+08:00",
-        "answers": [
-            {"item_code": f"F{n:02d}", "result": "fail" if f"F{n:02d}" in codes else "pass"}
-            for n in range(1, 9)
-        ],
-    }
-    assert request.put(f"/api/v1/inspections/{key}", headers=headers, data=body).ok
-    jpeg = {"name": "gap.jpg", "mimeType": "image/jpeg", "buffer": photo_path.read_bytes()}
-    for code in codes:
-        photo = request.put(
-            f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
-            headers=headers,
-            multipart={"item_code": code, "file": jpeg},
-        )
-        assert photo.ok, photo.text()
-    submitted = request.put(
-        f"/api/v1/inspections/{key}", headers=headers, data={**body, "submit": True}
-    )
-    assert submitted.ok, submitted.text()
-    items = request.get(
-        f"/api/v1/rectifications?status=active&site_id={site['id']}&limit=200", headers=headers
-    ).json()["items"]
-    newest = {c: max(i["id"] for i in items if i["item_code"] == c) for c in codes}
-    return site, newest
-
-
-def fail_one_item(request, photo_path, user="inspector1") -> tuple[dict, int]:
-    site, items = fail_items(request, photo_path, ("F03",), user)
-    return site, items["F03"]
 
 
 def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tmp_path):

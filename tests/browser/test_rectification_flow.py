@@ -3,67 +3,14 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.helpers.browser import make_finding
+
 pytestmark = pytest.mark.browser
-
-
-def api_token(request, username: str) -> dict[str, str]:
-    r = request.post("/api/v1/auth/token", data={"username": username, "password": "demo1234"})
-    assert r.status == 201, r.text()
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def make_finding(request, photo_path) -> tuple[int, str]:
-    """Through the API: an inspection of owner1's business failing F03, with a photo."""
-    owner = api_token(request, "owner1")
-    site_id = request.get("/api/v1/me", headers=owner).json()["site_ids"][0]
-    team_id = request.get(f"/api/v1/sites/{site_id}", headers=owner).json()["team_id"]
-    # The site starts with nothing open: what other tests left there is withdrawn, so that
-    # closing this finding closes the site out.
-    office = api_token(request, "supervisor")
-    active = request.get(
-        f"/api/v1/rectifications?status=active&site_id={site_id}&limit=200", headers=office
-    ).json()["items"]
-    for item in active:
-        r = request.post(
-            f"/api/v1/rectifications/{item['id']}/cancel",
-            headers=office,
-            data={"reason": "Withdrawn before this test"},
-        )
-        assert r.ok, r.text()
-    inspector = f"inspector{team_id}"  # demo data: inspectorN is the one member of Team N
-    headers = api_token(request, inspector)
-    key = str(uuid.uuid4())
-    answers = [
-        {"item_code": f"F{n:02d}", "result": "fail" if n == 3 else "pass"} for n in range(1, 9)
-    ]
-    body = {
-        "site_id": site_id,
-        "template_code": "fire-safety",
-        "template_version": 1,
-        "started_at": "2026-11-28T09:00:00+08:00",
-        "answers": answers,
-    }
-    assert request.put(f"/api/v1/inspections/{key}", headers=headers, data=body).ok
-    with open(photo_path, "rb") as fh:
-        photo = request.put(
-            f"/api/v1/inspections/{key}/photos/{uuid.uuid4()}",
-            headers=headers,
-            multipart={
-                "item_code": "F03",
-                "file": {"name": "gap.jpg", "mimeType": "image/jpeg", "buffer": fh.read()},
-            },
-        )
-    assert photo.ok, photo.text()
-    assert request.put(
-        f"/api/v1/inspections/{key}", headers=headers, data={**body, "submit": True}
-    ).ok
-    return site_id, inspector
 
 
 def test_owner_reports_fixed_and_inspector_closes(new_phone, login, tmp_path):

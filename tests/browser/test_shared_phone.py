@@ -17,37 +17,23 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.test_offline import (
+from tests.helpers.browser import (
+    KEPT,
+    PHONE,
+    STORE,
+    fail_one_item,
+    forgive_blocked_sync,
     forgive_offline_errors,
     inspect_offline,
+    me,
     outbox_counts,
-    photos,  # noqa: F401 - the fixture
     ready_offline,
     server_inspection,
     wait_until,
 )
-from tests.browser.test_offline_visit import fail_one_item
 
 pytestmark = pytest.mark.browser
 
-# What the phone keeps for offline work, as plain strings (the thumbnails are counted).
-KEPT = """() => InspectOutbox.getMeta("data").then(d => d && {
-  me: d.me.id,
-  sites: d.sites.map(s => s.id),
-  strings: d.sites.flatMap(s => [s.name_zh, s.name_en, s.contact_name, s.contact_phone, s.address])
-    .filter(x => x && x.length > 2),
-  thumbs: d.items.reduce((n, i) => n + i.thumbs.length, 0),
-})"""
-# A store of the outbox's IndexedDB, read directly (pages signed out do not load outbox.js).
-STORE = """(name) => new Promise((resolve, reject) => {
-  const open = indexedDB.open("inspect-outbox");
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => {
-    const all = open.result.transaction(name).objectStore(name).getAll();
-    all.onsuccess = () => { open.result.close(); resolve(all.result); };
-  };
-})"""
 # Every cached response of the service worker: its path and its text.
 CACHED = """async () => {
   const found = [];
@@ -76,10 +62,6 @@ IN_HTTP_CACHE = """(url) => fetch(url, {cache: "only-if-cached", mode: "same-ori
   .then(r => r.ok, () => false)"""
 
 
-def me(page) -> dict:
-    return page.request.get("/api/v1/me").json()
-
-
 def sign_out(page, answer: str | None) -> list[str]:
     """Tap "Sign out" on the account page; `answer` the question ("accept"/"dismiss") if asked."""
     asked: list[str] = []
@@ -101,7 +83,7 @@ def sign_out(page, answer: str | None) -> list[str]:
     return asked
 
 
-def test_the_shared_phone(new_phone, login, photos, tmp_path):  # noqa: F811
+def test_the_shared_phone(new_phone, login, photos, tmp_path):
     gap = tmp_path / "gap.jpg"
     Image.new("RGB", (800, 600), (200, 40, 40)).save(gap, "JPEG")
     page = new_phone(service_workers="allow")
@@ -252,10 +234,3 @@ def test_sign_out_empties_the_http_cache(browser, live_server, login, tmp_path):
         assert not page.evaluate(IN_HTTP_CACHE, photo)
     finally:
         context.close()
-
-
-def forgive_blocked_sync(page) -> None:
-    """The test held A's record back by aborting the outbox's requests."""
-    log = page.log
-    log.failed_requests[:] = [m for m in log.failed_requests if "/api/v1/inspections/" not in m]
-    log.console_errors[:] = [m for m in log.console_errors if "/api/v1/inspections/" not in m]

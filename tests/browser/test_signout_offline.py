@@ -15,14 +15,16 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from inspect_app.demo import DEMO_PASSWORD
-from tests.browser.conftest import PHONE
-from tests.browser.test_offline import (
+from tests.helpers.browser import (
+    KEPT,
+    PHONE,
+    STORE,
+    forgive_blocked_sync,
     forgive_offline_errors,
     inspect_offline,
-    photos,  # noqa: F401 - the fixture
+    me,
     ready_offline,
 )
-from tests.browser.test_shared_phone import KEPT, STORE, forgive_blocked_sync, me
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +83,7 @@ def test_a_sign_out_without_signal_ends_the_session_first_thing_with_signal(
     new_phone,
     login,
     live_server,
-    photos,  # noqa: F811
+    photos,
 ):
     page = new_phone(service_workers="allow")
     ready_offline(page, login, "inspector1")

@@ -11,27 +11,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import office_today
+from tests.helpers.app import office_today
+from tests.helpers.browser import answer, item, settled
 
 pytestmark = pytest.mark.browser
-
-
-def item(page, code):
-    return page.locator(f"#item-{code}")
-
-
-def settled(page) -> None:
-    """htmx has swapped and processed the new content (its triggers are live)."""
-    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
-
-
-def answer(page, code, label):
-    """Tap an answer and wait until the server has saved it (the item comes back re-rendered)."""
-    with page.expect_response(lambda r: f"/answers/{code}" in r.url and r.status == 200):
-        item(page, code).get_by_role("button", name=re.compile(label)).tap()
-    expect(item(page, code)).to_have_attribute(
-        "data-result", label.lower().replace("/", "").strip()[:4] if label != "N/A" else "na"
-    )
 
 
 def test_walkthrough_with_photo_autosave_and_submit(phone, login, tmp_path):

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.test_walkthrough import answer, item, settled
-from tests.conftest import office_today
+from tests.helpers.app import office_today
+from tests.helpers.browser import answer, item, settled
 
 pytestmark = pytest.mark.browser
 

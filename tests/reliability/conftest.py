@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from tests.conftest import IN_CI, PG_URL
+from tests.helpers.app import IN_CI, PG_URL
 from tests.reliability.stack import WORKERS, Stack, new_stack
 
 INSPECTORS = 50

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import select
-from tests.conftest import make_settings
+from tests.helpers.app import make_settings
 from tests.reliability.load import Figures, Inspector, run_inspectors
 
 from inspect_app.accounts.service import create_user

@@ -31,8 +31,8 @@ from inspect_app.models import (
     TeamMember,
     User,
 )
-from tests.conftest import csrf_token, office_today
-from tests.rect_helpers import jpeg
+from tests.helpers.app import csrf_token, office_today
+from tests.helpers.data import jpeg
 
 ANON = "anonymous"
 # Every role the matrix signs in as; "teammate" is a second inspector of the object's team.
