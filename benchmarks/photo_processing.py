@@ -20,8 +20,8 @@ ours  = process_photo: sniff + JPEG structure check, header pixel cap, JPEG draf
         decode, reduce-then-resize, ICC -> sRGB, orientation on the small image, thumbnail from
         the display image, baseline JPEGs, EXIF time and GPS read.
 
-With --hostile: only the crafted files of tests/hostile_photos.py (1 MB each: a run of 0xFF
-then 0x00, many markers, nested images, many scans, restart markers, truncated segments, huge
+With --hostile: only the crafted files of tests/helpers/hostile_photos.py (1 MB each: a run of
+0xFF then 0x00, many markers, nested images, many scans, restart markers, truncated segments, huge
 segment lengths, a PNG of tiny chunks), each through process_photo, with the outcome. (The
 marker regex before issue 10 took 11 s on the first one at 48 KB; quadratic, so ~1.4 h at 1 MB.)
 
@@ -297,7 +297,7 @@ def steps(grouped: dict[str, list[Path]], times: Times) -> None:
 def hostile(repeat: int) -> None:
     """Each crafted file through process_photo: median and worst wall time, and the answer."""
     sys.path.insert(0, str(ROOT))
-    from tests.hostile_photos import BOUNDED
+    from tests.helpers.hostile_photos import BOUNDED
 
     print(f"Crafted files through process_photo ({repeat} runs each)")
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:

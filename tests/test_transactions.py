@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 from inspect_app.db import Database, attempt
 from inspect_app.errors import Invalid
 from inspect_app.models import Subdistrict
-from tests.conftest import make_settings
+from tests.helpers.app import make_settings
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "inspect_app"
 

@@ -48,8 +48,8 @@ DISPLAY_PROGRESSIVE = False
 # See imaging.resize. JPEG's draft decoding already leaves the display a resize by a factor
 # below 2 and the thumbnail is cut from the display, so filters cheaper than LANCZOS do:
 # BICUBIC (Pillow's Image.thumbnail default; BILINEAR or HAMMING visibly soften a display)
-# and, for thumbnails, HAMMING (BILINEAR's cost, a little sharper). test_real_photos_keep_their_detail holds both
-# to within ~1 dB of a LANCZOS resize of the full image.
+# and, for thumbnails, HAMMING (BILINEAR's cost, a little sharper).
+# test_real_photos_keep_their_detail holds both to within ~1 dB of a LANCZOS resize.
 DISPLAY_RESAMPLE = Image.Resampling.BICUBIC
 DISPLAY_REDUCING_GAP = 1.0
 THUMB_RESAMPLE = Image.Resampling.HAMMING
