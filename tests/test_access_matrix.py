@@ -1,7 +1,7 @@
 """Every route of the app, pages and API, as every role, on objects each role may and may not
 see. The routes come from the app itself: a route without a row in EXPECT fails the suite.
 
-The rules (design.md, "Access"): signed out, a page sends you to the login form and the API
+The rules (README, "Who sees what"): signed out, a page sends you to the login form and the API
 says 401; an object you may not see is a 404, exactly like one that does not exist; an action
 you may not take on an object you see is a 403; an allowed call succeeds. Writes carry a valid
 CSRF token (pages) or a bearer token (API), so the access rule is what answers."""
@@ -43,7 +43,7 @@ INSPECTORS = frozenset({"inspector1", "teammate", "inspector2", "inspector12"})
 OFFICE = frozenset({"supervisor", "supervisor2", "admin"})  # extend, cancel, see the board
 ADMINS = frozenset({"admin"})  # Wutong's administrator (not city-wide)
 
-# Who may see each object (design.md, "Access"); everyone else gets 404.
+# Who may see each object (README, "Who sees what"); everyone else gets 404.
 AUDIENCE = {
     "public": frozenset(ROLES),
     "all": SIGNED_IN,
@@ -430,24 +430,7 @@ CALLS: dict[str, Call] = {
 }
 
 
-# --- known access bugs: each row is an xfail(strict=True) until it answers as the table says --
-
-
-@dataclass(frozen=True)
-class Bug:
-    name: str  # one xfail test per bug, over all the rows it spoils
-    where: str
-    cells: dict[tuple[str, str], int]  # (role, target) -> the status it answers today
-
-
-BUGS: dict[str, Bug] = {}  # none known; a row answering wrongly names the bug here
-
-
 # --- the walk --------------------------------------------------------------------------------
-
-
-class KnownBug(Exception):
-    """The row answers wrongly in exactly the cells its Bug names, and nowhere else."""
 
 
 def expected(row: Row, role: str, target: Target) -> int:
@@ -503,30 +486,12 @@ def walk(m: Matrix, row: Row) -> dict[tuple[str, str], str]:
 
 def check(m: Matrix, row: Row) -> None:
     wrong = walk(m, row)
-    bug = BUGS.get(row.route)
-    if bug is None:
-        assert not wrong, f"{row.route}: " + "; ".join(f"{k}: {v}" for k, v in wrong.items())
-        return
-    assert wrong, f"{row.route} answers as the table says now: remove it from BUGS"
-    answers = {cell: int(text.split(",")[0]) for cell, text in wrong.items()}
-    assert answers == bug.cells, f"{row.route} answers differently from BUGS: {wrong}"
+    assert not wrong, f"{row.route}: " + "; ".join(f"{k}: {v}" for k, v in wrong.items())
 
 
-def groups() -> list:
-    """One test per section, and one per known bug over the rows it spoils: an
-    xfail(strict=True) that passes, and so fails, once every one of them is right."""
-    params = [
-        pytest.param([r for r in rows if r.route not in BUGS], id=section)
-        for section, rows in EXPECT.items()
-    ]
-    for bug in {b.name: b for b in BUGS.values()}.values():
-        rows = [r for rows in EXPECT.values() for r in rows if BUGS.get(r.route) == bug]
-        mark = pytest.mark.xfail(raises=KnownBug, strict=True, reason=bug.where)
-        params.append(pytest.param(rows, id=f"bug:{bug.name}", marks=mark))
-    return params
-
-
-@pytest.mark.parametrize("rows", groups())
+@pytest.mark.parametrize(
+    "rows", [pytest.param(rows, id=section) for section, rows in EXPECT.items()]
+)
 def test_access_matrix(rows, client, world):
     m = Matrix(client, world)
     failures = []
@@ -536,8 +501,6 @@ def test_access_matrix(rows, client, world):
         except AssertionError as exc:
             failures.append(str(exc))
     assert not failures, "\n".join(failures)
-    if any(row.route in BUGS for row in rows):
-        raise KnownBug(BUGS[rows[0].route].where)
 
 
 @pytest.fixture(scope="module")
@@ -562,7 +525,7 @@ def test_every_route_has_a_row(bare_app):
     }
     assert not routes - set(rows), f"routes without a row in EXPECT: {routes - set(rows)}"
     assert not set(rows) - routes, f"rows for routes that are gone: {set(rows) - routes}"
-    assert set(CALLS) | set(BUGS) <= routes, "CALLS or BUGS name a route that is gone"
+    assert set(CALLS) <= routes, "CALLS names a route that is gone"
     assert len(routes) >= 90
 
 

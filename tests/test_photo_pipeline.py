@@ -171,16 +171,15 @@ def test_accepted_formats_make_display_and_thumb(tmp_path, fmt, params, content_
     assert result.taken_at is None and result.gps_latitude is None
     display = assert_clean_jpeg(result.display, max_side=1600)
     thumb = assert_clean_jpeg(result.thumb, max_side=320)
-    assert display.size == (1600, 800) == (result.display_width, result.display_height)
-    assert thumb.size == (320, 160) == (result.thumb_width, result.thumb_height)
+    assert display.size == (1600, 800)
+    assert thumb.size == (320, 160)
     assert similarity(display, noise((2400, 1200))) < 12
 
 
 def test_small_photo_is_not_upscaled(tmp_path):
     result = run(write(tmp_path, "small.jpg", encode(noise((200, 100)))))
-    assert (result.display_width, result.display_height) == (200, 100)
-    assert (result.thumb_width, result.thumb_height) == (200, 100)
-    assert_clean_jpeg(result.display, max_side=200)
+    assert assert_clean_jpeg(result.display, max_side=200).size == (200, 100)
+    assert assert_clean_jpeg(result.thumb, max_side=200).size == (200, 100)
 
 
 def test_large_jpeg_uses_draft_decoding_and_keeps_the_picture(tmp_path, monkeypatch):
@@ -273,7 +272,6 @@ def test_every_exif_orientation_comes_out_upright(tmp_path, orientation, size):
     data = encode(stored, quality=95, exif=make_exif(orientation=orientation))
     path = write(tmp_path, f"o{orientation}.jpg", data)
     result = run(path)
-    assert result.orientation == orientation
     assert (result.width, result.height) == size  # landscape again after orientation
     for data_out, side in ((result.display, 1600), (result.thumb, 320)):
         im = assert_clean_jpeg(data_out, max_side=side)
@@ -331,7 +329,6 @@ def test_gps_and_capture_time_are_read_and_stripped(tmp_path):
     assert result.gps_longitude == pytest.approx(121.473667, abs=1e-5)
     # No offset tag: the wall-clock time is read in Asia/Shanghai (UTC+8).
     assert result.taken_at == datetime(2024, 5, 5, 23, 8, 9, 250000, tzinfo=UTC)
-    assert result.taken_at_source == "DateTimeOriginal"
     for out in (result.display, result.thumb):
         assert_clean_jpeg(out, max_side=1600)
         assert b"secret place" not in out and b"comment" not in out
@@ -547,7 +544,6 @@ def test_rejections_are_app_errors_with_their_status():
 def test_real_orientation_files_display_upright(shape, orientation):
     reference = run(PHOTOS / "jpg" / "orientation" / f"{shape}_1.jpg")
     result = run(PHOTOS / "jpg" / "orientation" / f"{shape}_{orientation}.jpg")
-    assert result.orientation == orientation
     assert (result.width, result.height) == (reference.width, reference.height)
     assert (result.width > result.height) == (shape == "landscape")
     assert similarity(result.display, reference.display) < 6

@@ -1,4 +1,4 @@
-"""The two default checklists (see domain.md). Loaded on a fresh install; data, not code, after."""
+"""The two default checklists (README, "Using it"). Loaded on a fresh install; data, not code, after."""
 
 from __future__ import annotations
 

@@ -131,12 +131,6 @@ class ProcessedPhoto:
     gps_longitude: float | None
     display: bytes  # JPEG, long side <= 1600, upright, sRGB, no metadata
     thumb: bytes  # JPEG, long side <= 320, same rules
-    display_width: int = 0
-    display_height: int = 0
-    thumb_width: int = 0
-    thumb_height: int = 0
-    orientation: int = 1  # the EXIF orientation that was applied (1 = none)
-    taken_at_source: str | None = None  # DateTimeOriginal, DateTimeDigitized or DateTime
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +269,7 @@ def _process_open_image(
         raise _broken("empty image")
     if width * height > max_pixels:
         raise _too_many_pixels((width, height), max_pixels)
-    taken_at, source, lat, lon, orientation = read_metadata(im, tz, now)
+    taken_at, _source, lat, lon, orientation = read_metadata(im, tz, now)
     icc = im.info.get("icc_profile") or None
     deadline.check()
 
@@ -309,10 +303,4 @@ def _process_open_image(
             display, DISPLAY_QUALITY, optimize=DISPLAY_OPTIMIZE, progressive=DISPLAY_PROGRESSIVE
         ),
         thumb=imaging.encode_jpeg(thumb, THUMB_QUALITY, optimize=THUMB_OPTIMIZE),
-        display_width=display.width,
-        display_height=display.height,
-        thumb_width=thumb.width,
-        thumb_height=thumb.height,
-        orientation=orientation,
-        taken_at_source=source,
     )

@@ -378,7 +378,6 @@ class DueSite:
     site: Site
     fix_reported: int
     overdue: int
-    oldest_deadline: date
 
 
 def inspector_today(*, session: Session, user: CurrentUser, today: date) -> list[DueSite]:
@@ -389,17 +388,13 @@ def inspector_today(*, session: Session, user: CurrentUser, today: date) -> list
             Site,
             func.sum(case((Rectification.status == Status.fix_reported, 1), else_=0)),
             func.sum(case((Rectification.overdue_clause(today), 1), else_=0)),
-            func.min(Rectification.deadline),
         )
         .join(Rectification, Rectification.site_id == Site.id)
         .where(*site_scope(user), due)
         .group_by(Site.id)
         .order_by(func.min(Rectification.deadline), Site.id)
     )
-    return [
-        DueSite(site, int(fr or 0), int(od or 0), oldest)
-        for site, fr, od, oldest in session.exec(stmt)
-    ]
+    return [DueSite(site, int(fr or 0), int(od or 0)) for site, fr, od in session.exec(stmt)]
 
 
 def active_site_rows(

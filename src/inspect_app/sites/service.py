@@ -19,7 +19,7 @@ MAX_LIMIT = 200
 
 
 def site_scope(user: CurrentUser) -> list:
-    """WHERE clauses limiting sites to what this user may see (see design.md, "Access")."""
+    """WHERE clauses limiting sites to what this user may see (README, "Who sees what")."""
     if user.sees_whole_subdistrict:
         return [] if user.city_wide else [Site.subdistrict_id == user.subdistrict_id]
     if user.role == Role.inspector:
