@@ -15,6 +15,7 @@ from inspect_app.errors import Forbidden
 from inspect_app.i18n import gettext as _
 from inspect_app.i18n import lazy
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, User
+from inspect_app.sites.schemas import SiteFields
 from inspect_app.sites.service import clean_site_fields
 
 COLUMNS = (
@@ -186,7 +187,9 @@ def _check_row(
             problems.append(_("team: no team named %(n)s in this subdistrict.", n=row["team"]))
         else:
             data["team_id"] = str(team.id)
-    values, errors = clean_site_fields(session=session, subdistrict_id=subdistrict.id, data=data)
+    values, errors = clean_site_fields(
+        session=session, subdistrict_id=subdistrict.id, data=SiteFields.from_form(data)
+    )
     problems.extend(f"{name}: {message}" for name, message in errors.items())
     if (
         not errors

@@ -1,11 +1,14 @@
-"""API shapes for sites."""
+"""API shapes for sites, and a site as typed into its form or a row of an import file."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from inspect_app.bounds import parse_flag
 from inspect_app.models import Site, SiteKind
 
 
@@ -42,3 +45,38 @@ class SitePage(BaseModel):
 
 class SiteDetail(SitePublic):
     tenants: list[SitePublic]
+
+
+@dataclass(frozen=True)
+class SiteFields:
+    """What was typed for a site, read once where it arrives (a form, a CSV row): the service
+    checks it (`sites.service.clean_site_fields`) and never sees the raw form."""
+
+    kind: str = ""
+    name_zh: str = ""
+    name_en: str = ""
+    address: str = ""
+    latitude: str = ""
+    longitude: str = ""
+    parent_id: str = ""
+    team_id: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    credit_code: str = ""
+    active: bool = True
+    owners: str | None = None  # comma-separated usernames; None: the owners stay as they are
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, str]) -> SiteFields:
+        """An unticked `active` box must arrive as "" (web.with_checkbox): absent means yes."""
+        text = {
+            f.name: str(data.get(f.name) or "").strip()
+            for f in fields(cls)
+            if f.name not in ("active", "owners")
+        }
+        owners = data.get("owners")
+        return cls(
+            **text,
+            active=parse_flag(data.get("active"), default=True),
+            owners=None if owners is None else str(owners),
+        )

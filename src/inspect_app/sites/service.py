@@ -9,11 +9,12 @@ from sqlmodel import Session, select
 
 from inspect_app.accounts.service import owner_accounts, replace_site_owners
 from inspect_app.auth.service import CurrentUser
-from inspect_app.bounds import parse_flag, parse_whole
+from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, User, utcnow
 from inspect_app.sites import credit_code
+from inspect_app.sites.schemas import SiteFields
 
 MAX_LIMIT = 200
 
@@ -138,12 +139,12 @@ def require_site_editor(user: CurrentUser, site: Site | None = None) -> None:
 
 
 def clean_site_fields(
-    *, session: Session, subdistrict_id: int, data: dict[str, str], site_id: int | None = None
+    *, session: Session, subdistrict_id: int, data: SiteFields, site_id: int | None = None
 ) -> tuple[dict, dict[str, str]]:
-    """Turn submitted strings into column values; returns (values, errors by field)."""
+    """Turn what was typed into column values; returns (values, errors by field)."""
     values: dict = {}
     errors: dict[str, str] = {}
-    kind = (data.get("kind") or "").strip()
+    kind = data.kind
     if kind not in SiteKind.__members__:
         errors["kind"] = _("Choose a kind: building, enterprise, shop or compound.")
     else:
@@ -154,7 +155,7 @@ def clean_site_fields(
         ("address", 300),
         ("contact_name", 100),
     ):
-        values[name] = (data.get(name) or "").strip()
+        values[name] = getattr(data, name)
         if len(values[name]) > limit:
             errors[name] = _("At most %(n)s characters.", n=limit)
     if not values["name_zh"] and not values["name_en"]:
@@ -162,11 +163,11 @@ def clean_site_fields(
     elif not values["name_zh"]:
         values["name_zh"] = values["name_en"]
     values.update(_clean_position(data, errors))
-    phone = (data.get("contact_phone") or "").strip()
+    phone = data.contact_phone
     if phone and not _looks_like_phone(phone):
         errors["contact_phone"] = _("A phone number has 5 to 20 digits, spaces, + or -.")
     values["contact_phone"] = phone
-    code = credit_code.normalize(data.get("credit_code") or "")
+    code = credit_code.normalize(data.credit_code)
     if code and not credit_code.is_valid(code):
         errors["credit_code"] = _(
             "This is not a valid unified social credit code (18 characters, check digit)."
@@ -178,7 +179,7 @@ def clean_site_fields(
         if clash:
             errors["credit_code"] = _("Another site already has this credit code.")
     values["credit_code"] = code or None
-    values["active"] = parse_flag(data.get("active"), default=True)
+    values["active"] = data.active
     values.update(
         _clean_links(
             session=session,
@@ -196,10 +197,10 @@ def _looks_like_phone(value: str) -> bool:
     return 5 <= digits <= 20 and all(c.isdigit() or c in "+- ()" for c in value)
 
 
-def _clean_position(data: dict[str, str], errors: dict[str, str]) -> dict:
+def _clean_position(data: SiteFields, errors: dict[str, str]) -> dict:
     out: dict = {}
     for name, bound in (("latitude", 90), ("longitude", 180)):
-        raw = (data.get(name) or "").strip()
+        raw = getattr(data, name)
         if not raw:
             out[name] = None
             continue
@@ -219,12 +220,12 @@ def _clean_links(
     *,
     session: Session,
     subdistrict_id: int,
-    data: dict,
+    data: SiteFields,
     site_id: int | None,
     errors: dict[str, str],
 ) -> dict:
     out: dict = {"parent_id": None, "team_id": None}
-    parent_raw = str(data.get("parent_id") or "").strip()
+    parent_raw = data.parent_id
     if parent_raw:
         parent_id = parse_whole(parent_raw, low=1)
         parent = session.get(Site, parent_id) if parent_id else None
@@ -240,7 +241,7 @@ def _clean_links(
             errors["parent_id"] = _("A site cannot be its own parent.")
         else:
             out["parent_id"] = parent.id
-    team_raw = str(data.get("team_id") or "").strip()
+    team_raw = data.team_id
     if team_raw:
         team_id = parse_whole(team_raw, low=1)
         team = session.get(Team, team_id) if team_id else None
@@ -256,7 +257,7 @@ def _clean_links(
 
 
 def create_site(
-    *, session: Session, user: CurrentUser, subdistrict_id: int, data: dict[str, str]
+    *, session: Session, user: CurrentUser, subdistrict_id: int, data: SiteFields
 ) -> Site:
     require_site_editor(user)
     if not user.city_wide and subdistrict_id != user.subdistrict_id:
@@ -277,7 +278,7 @@ def create_site(
     return site
 
 
-def update_site(*, session: Session, user: CurrentUser, site_id: int, data: dict[str, str]) -> Site:
+def update_site(*, session: Session, user: CurrentUser, site_id: int, data: SiteFields) -> Site:
     site = get_site(session=session, user=user, site_id=site_id)
     require_site_editor(user, site)
     values, errors = clean_site_fields(
@@ -299,14 +300,14 @@ def update_site(*, session: Session, user: CurrentUser, site_id: int, data: dict
 
 
 def _owners_from_form(
-    *, session: Session, data: dict[str, str], subdistrict_id: int, errors: dict
+    *, session: Session, data: SiteFields, subdistrict_id: int, errors: dict
 ) -> list | None:
     """Owner members from a comma-separated list of usernames; None when the form has no list."""
-    if "owners" not in data:
+    if data.owners is None:
         return None
     users, error = owner_accounts(
         session=session,
-        usernames=data["owners"].replace(";", ",").split(","),
+        usernames=data.owners.replace(";", ",").split(","),
         subdistrict_id=subdistrict_id,
     )
     if error:

@@ -18,6 +18,7 @@ from inspect_app.i18n import gettext as _
 from inspect_app.i18n import localized
 from inspect_app.models import Site, SiteKind, Subdistrict
 from inspect_app.sites import importer, service
+from inspect_app.sites.schemas import SiteFields
 from inspect_app.web import done, render, with_checkbox
 
 PAGE_SIZE = 30
@@ -124,7 +125,10 @@ class SitesController(Controller):
         subdistrict_id = parse_whole(subdistrict, low=1) or request.user.subdistrict_id
         try:
             site = service.create_site(
-                session=db, user=request.user, subdistrict_id=subdistrict_id or 0, data=data
+                session=db,
+                user=request.user,
+                subdistrict_id=subdistrict_id or 0,
+                data=SiteFields.from_form(data),
             )
         except Invalid as exc:
             return self._form(request, db, site=None, values=data, errors=exc.fields, status=422)
@@ -154,7 +158,9 @@ class SitesController(Controller):
         site = service.get_site(session=db, user=request.user, site_id=site_id)
         was_active = site.active
         try:
-            site = service.update_site(session=db, user=request.user, site_id=site_id, data=data)
+            site = service.update_site(
+                session=db, user=request.user, site_id=site_id, data=SiteFields.from_form(data)
+            )
         except Invalid as exc:
             return self._form(request, db, site=site, values=data, errors=exc.fields, status=422)
         name = localized(site, "name")
