@@ -2,8 +2,8 @@
 
 SQLModel declares `Site.id` as `int | None`, so `Site.id.in_(...)`, `order_by(Site.name)` or
 `join(Team, Team.id == Site.team_id)` would need `col(...)` around every column. Read on the
-class (never on a row), a field of an SQLModel subclass is typed `Mapped[<its type>]` instead,
-which is what SQLAlchemy puts there; rows keep their plain types.
+class (never on a row), a field of an SQLModel subclass is typed `InstrumentedAttribute[<its
+type>]` instead, which is what SQLAlchemy puts there; rows keep their plain types.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from mypy.plugin import AttributeContext, Plugin
 from mypy.types import Instance, Type
 
 SQLMODEL = "sqlmodel.main.SQLModel"
-MAPPED = "sqlalchemy.orm.base.Mapped"
+MAPPED = "sqlalchemy.orm.attributes.InstrumentedAttribute"
 
 
 class SQLModelColumns(Plugin):

@@ -38,7 +38,7 @@ def parse_whole(raw: str | None, *, low: int = 0, high: int = MAX_ID) -> int | N
 
 def column_length(model: Any, name: str) -> int:
     """The length of a VARCHAR column, so a schema or form limit cannot drift from its table."""
-    length = model.__table__.c[name].type.length
+    length: int | None = model.__table__.c[name].type.length
     if length is None:
         raise TypeError(f"{model.__name__}.{name} has no length")
     return length

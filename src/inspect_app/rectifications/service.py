@@ -155,6 +155,7 @@ def _record(
     new_deadline: date | None = None,
     visit_id: int | None = None,
 ) -> Rectification:
+    assert item.id is not None
     event = RectificationEvent(
         rectification_id=item.id,
         kind=kind,
@@ -189,7 +190,9 @@ def open_items(
 ) -> None:
     """One open item per finding of a submitted inspection, due by the deadline the inspector
     set, its first event carrying the inspector's note."""
+    assert inspection.id is not None
     for finding in findings:
+        assert finding.answer.id is not None and finding.answer.deadline is not None
         item = Rectification(
             inspection_id=inspection.id,
             answer_id=finding.answer.id,
@@ -208,6 +211,7 @@ def record_creation(
 ) -> None:
     """The first event of an item, written when its inspection is submitted; its note is the
     inspector's finding ("what is wrong"), which the owner reads on the item."""
+    assert item.id is not None
     session.add(
         RectificationEvent(
             rectification_id=item.id,
@@ -360,6 +364,7 @@ def start_visit(*, session: Session, user: CurrentUser, site_id: int, uuid: str)
         if existing.site_id != site.id or existing.inspector_id != user.id:
             raise Conflict(_("This visit id is already used for another site."))
         return existing
+    assert site.id is not None
     visit = FollowUpVisit(uuid=uuid, site_id=site.id, inspector_id=user.id, started_at=utcnow())
     session.add(visit)
     session.flush()
