@@ -422,7 +422,7 @@ def active_site_rows(
     return list_items(session=session, user=user, f=f, today=today, limit=None)[0]
 
 
-def rows_by_ids(*, session: Session, user: CurrentUser, ids: list[int]) -> list[Row]:
+def rows_by_ids(*, session: Session, user: CurrentUser, ids: Sequence[int | None]) -> list[Row]:
     return _rows(
         session.exec(_base(user).where(Rectification.id.in_(ids)).order_by(Rectification.id))
     )

@@ -26,6 +26,7 @@ from inspect_app.models import (
     utcnow,
 )
 from inspect_app.photos.service import Slot
+from inspect_app.rectifications.queries import Item
 from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
 from inspect_app.timezone import deadline_window
@@ -34,12 +35,12 @@ Status = RectificationStatus
 ACTIVE = (Status.open, Status.fix_reported)
 
 
-def is_overdue(item: Rectification, today: date) -> bool:
+def is_overdue(item: Rectification | Item, today: date) -> bool:
     """Not closed (or cancelled), and its deadline is before today in the office's time zone."""
     return item.status in ACTIVE and item.deadline < today
 
 
-def days_left(item: Rectification, today: date) -> int | None:
+def days_left(item: Rectification | Item, today: date) -> int | None:
     """Positive: days until the deadline; negative: days overdue; None once closed or cancelled
     (a finished item has no time left or lost)."""
     return (item.deadline - today).days if item.status in ACTIVE else None
@@ -57,7 +58,7 @@ def get_rectification(*, session: Session, user: CurrentUser, item_id: int) -> R
     return item
 
 
-def events(*, session: Session, item: Rectification) -> list[RectificationEvent]:
+def events(*, session: Session, item: Rectification | Item) -> list[RectificationEvent]:
     return list(
         session.exec(
             select(RectificationEvent)
@@ -67,7 +68,7 @@ def events(*, session: Session, item: Rectification) -> list[RectificationEvent]
     )
 
 
-def photos_of(*, session: Session, item: Rectification) -> dict[str, list[Photo]]:
+def photos_of(*, session: Session, item: Rectification | Item) -> dict[str, list[Photo]]:
     """The finding's photos ('finding') and each event's photos (by event id as text)."""
     out: dict[str, list[Photo]] = {
         "finding": list(
