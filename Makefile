@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/bandit -q -r src -ll
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
 format: install

@@ -88,6 +88,7 @@ def configure_logging(settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    assert settings.photo_dir is not None  # set by Settings
     configure_logging(settings)
     db = Database(settings)
     return Litestar(

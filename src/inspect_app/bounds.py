@@ -49,7 +49,7 @@ def parse_flag(raw: object, *, default: bool = False) -> bool:
 
 def column_length(model: Any, name: str) -> int:
     """The length of a VARCHAR column, so a schema or form limit cannot drift from its table."""
-    length = model.__table__.c[name].type.length
+    length: int | None = model.__table__.c[name].type.length
     if length is None:
         raise TypeError(f"{model.__name__}.{name} has no length")
     return length

@@ -176,6 +176,7 @@ class _Builder:
         base=(31.2295, 121.4560),
     ) -> Site:
         lat, lon = _position(self.rng, base)
+        assert subdistrict.id is not None
         site = Site(
             subdistrict_id=subdistrict.id,
             kind=kind,
@@ -199,7 +200,7 @@ class _Builder:
     def tenants(
         self, subdistrict: Subdistrict, building: Site, team: Team, count: int
     ) -> list[Site]:
-        out = []
+        out: list[Site] = []
         for floor in range(count):
             (w_zh, w_en), (i_zh, i_en) = self.rng.choice(NAME_WORDS), self.rng.choice(INDUSTRIES)
             zh = f"上海{w_zh}{i_zh}有限公司"
@@ -232,6 +233,7 @@ def load_demo(
     second = Subdistrict(code="yinxing", name_zh="银杏街道", name_en="Yinxing Subdistrict")
     session.add_all([main, second])
     session.flush()
+    assert main.id is not None and second.id is not None
 
     b.user("admin", Role.admin, "系统管理员", main)
     b.user("supervisor", Role.supervisor, _person(rng), main)
@@ -243,6 +245,7 @@ def load_demo(
         session.add(team)
         session.flush()
         inspector = b.user(f"inspector{n + 1}", Role.inspector, _person(rng), main)
+        assert team.id is not None and inspector.id is not None
         session.add(TeamMember(team_id=team.id, user_id=inspector.id))
         teams.append(team)
 
@@ -286,14 +289,18 @@ def load_demo(
     # owner1 and owner2 own different businesses; some own two.
     for n, picks in enumerate(([0], [1, 2], [3], [4, 5], [6]), start=1):
         owner = b.user(f"owner{n}", Role.owner, _person(rng), main)
+        assert owner.id is not None
         for index in picks:
-            session.add(SiteOwner(site_id=enterprises[index * 37].id, user_id=owner.id))
+            site_id = enterprises[index * 37].id
+            assert site_id is not None
+            session.add(SiteOwner(site_id=site_id, user_id=owner.id))
 
     b.user("supervisor2", Role.supervisor, _person(rng), second)
     team = Team(subdistrict_id=second.id, name_zh="银杏第一工作小组", name_en="Yinxing Team 1")
     session.add(team)
     session.flush()
     inspector = b.user("inspector12", Role.inspector, _person(rng), second)
+    assert team.id is not None and inspector.id is not None
     session.add(TeamMember(team_id=team.id, user_id=inspector.id))
     for zh, en, addr in (
         ("银杏中心", "Yinxing Centre", "银杏路88号"),

@@ -103,6 +103,7 @@ class History:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def _near(self, site: Site) -> tuple[float, float]:
+        assert site.latitude is not None and site.longitude is not None
         return (
             round(site.latitude + self.rng.uniform(-3e-4, 3e-4), 6),
             round(site.longitude + self.rng.uniform(-3e-4, 3e-4), 6),
@@ -144,13 +145,14 @@ class History:
             session=self.s, user=user, slot=slot, photo_uuid=self._uuid(), processed=processed
         )
         photo.created_at = at
-        self.s.get(PhotoBlob, processed.sha256).created_at = at
+        self.s.get_one(PhotoBlob, processed.sha256).created_at = at
         self.s.add(photo)
         return photo
 
     # --- inspections ---------------------------------------------------------------------------
 
     def inspect(self, plan: Plan) -> None:
+        assert plan.site.id is not None and plan.site.team_id is not None
         inspector = self.inspector_of[plan.site.team_id]
         began = self.when(plan.ago, self.rng.randint(9 * 60, 16 * 60 + 30))
         tz_name = self.settings.time_zone
@@ -227,6 +229,7 @@ class History:
 
     def follow(self, plan: Plan, item: Rectification, action: str) -> None:
         """One item's life after its inspection, each step by the person who takes it."""
+        assert item.id is not None and plan.site.team_id is not None
         owner = self.owner_of.get(item.site_id)
         inspector = self.inspector_of[plan.site.team_id]
         deadline_ago = (self.today - item.deadline).days
@@ -239,6 +242,7 @@ class History:
             if action == "reject" and again >= 8 and self.rng.random() < 0.7:
                 self.verify(inspector, item, again - self.rng.randint(0, 3), "close")
         elif action == "report":
+            assert owner is not None
             self.report(owner, item, self.rng.randint(1, min(plan.ago - 1, 3)))
         elif action == "extend":
             self.extend(item, max(1, min(plan.ago - 1, deadline_ago + 1)))
@@ -251,9 +255,10 @@ class History:
             self._dated(item, at)
 
     def report(self, owner: CurrentUser, item: Rectification, ago: int) -> None:
+        assert item.id is not None
         at = self.when(ago, self.rng.randint(8 * 60, 20 * 60))
         rect.require_photo_slot(user=owner, item=item)
-        site = self.s.get(Site, item.site_id)
+        site = self.s.get_one(Site, item.site_id)
         shot = self.photo(
             owner, photos.Slot(item.item_code, rectification_id=item.id), site, at, fixed=True
         )
@@ -264,8 +269,9 @@ class History:
 
     def verify(self, inspector: CurrentUser, item: Rectification, ago: int, action: str) -> None:
         """On the follow-up visit to the item's site that day, with an 'after' photo."""
+        assert item.id is not None
         visit, at = self._visit(inspector, item.site_id, ago)
-        site = self.s.get(Site, item.site_id)
+        site = self.s.get_one(Site, item.site_id)
         rect.require_photo_slot(user=inspector, item=item)
         slot = photos.Slot(item.item_code, rectification_id=item.id)
         shot = self.photo(inspector, slot, site, at, fixed=action == "close")
@@ -301,11 +307,13 @@ class History:
             visit.started_at = self.when(ago, self.rng.randint(9 * 60 + 30, 16 * 60 + 30))
             self.s.add(visit)
             self.visits[(site_id, ago)] = visit
+        assert visit.id is not None
         self.verdicts[visit.id] = self.verdicts.get(visit.id, 0) + 1
         return visit, visit.started_at + timedelta(minutes=4 * self.verdicts[visit.id])
 
     def extend(self, item: Rectification, ago: int) -> None:
         """The supervisor gives ten days more, asked for the day before the deadline."""
+        assert item.id is not None
         at = self.when(ago, self.rng.randint(10 * 60, 17 * 60))
         new_deadline = item.deadline + timedelta(days=10)
         change = rect.Change(
@@ -348,6 +356,7 @@ class History:
         site = self.s.exec(
             select(Site).where(Site.team_id.in_(inspector.team_ids), Site.kind == SiteKind.compound)
         ).first()
+        assert site is not None and site.id is not None
         began = self.start - timedelta(minutes=25)
         inspection = inspections.start_inspection(
             session=self.s,
@@ -372,6 +381,7 @@ def load_history(*, session: Session, settings: Settings) -> None:
     """Add the history to a freshly loaded demo (see `inspect_app.demo.load_demo`)."""
     # No fsync per file: it tripled the load time here, and a crash while loading means
     # loading the demo again anyway.
+    assert settings.photo_dir is not None  # set by Settings
     storage = DirectoryStorage(settings.photo_dir, fsync=False)
     with tempfile.TemporaryDirectory(prefix="inspect-demo-") as tmp:
         history = History(session, settings, storage, Path(tmp))

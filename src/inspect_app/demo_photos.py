@@ -26,7 +26,7 @@ SCENES = {
 Box = tuple[int, int, int, int]
 
 
-def _shade(colour: tuple[int, int, int], by: int) -> tuple[int, int, int]:
+def _shade(colour: tuple[int, ...], by: int) -> tuple[int, ...]:
     return tuple(max(0, min(255, c + by)) for c in colour)
 
 

@@ -6,6 +6,7 @@ Notes are plain text, written the way this (Shanghai) office writes them: in Chi
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -132,7 +133,9 @@ def make_plans(*, session: Session, rng: random.Random) -> list[Plan]:
         select(User.username, SiteOwner.site_id).join(User).order_by(SiteOwner.site_id)
     ).all()
     for username, stories in OWNER_STORIES.items():
-        sites = [session.get(Site, site_id) for name, site_id in owned if name == username]
+        sites: Sequence[Site] = [
+            session.get_one(Site, site_id) for name, site_id in owned if name == username
+        ]
         for site, story in zip(sites, stories, strict=True):
             plans += [Plan(site, t, ago, findings) for t, ago, findings in story]
     teams = {t.name_en: t for t in session.exec(select(Team))}

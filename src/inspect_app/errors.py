@@ -14,7 +14,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect, Template
-from litestar.types import Empty
+from litestar.types import Empty, ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import DataError, StatementError
 
@@ -229,7 +229,7 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,
     OverflowError: handle_database_value,

@@ -10,7 +10,7 @@ import uuid
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from inspect_app import i18n
 from inspect_app.bounds import bounded, column_length
@@ -122,7 +122,7 @@ class SecurityHeaders:
             _mark_cookies_secure(message)
 
 
-def _mark_cookies_secure(message: Message) -> None:
+def _mark_cookies_secure(message: HTTPResponseStartEvent) -> None:
     raw = message.get("headers") or []
     message["headers"] = [
         (k, v + b"; Secure")

@@ -38,9 +38,11 @@ class CheckReport:
 
 
 def check(db: Database) -> CheckReport:
+    assert db.settings.photo_dir is not None  # set by Settings
     storage = DirectoryStorage(db.settings.photo_dir)
     with db.session() as session:
-        hashes = list(session.exec(select(PhotoBlob.sha256)).scalars())
+        # A Core select (as for the tables below): sqlmodel types exec() for its own selects only.
+        hashes = list(session.exec(select(PhotoBlob.sha256)).scalars())  # type: ignore[call-overload]
     expected: set[str] = set()
     for sha in hashes:
         expected.update(photo_keys(sha).values())
@@ -66,6 +68,7 @@ def backup(db: Database, destination: Path) -> dict:
     counts: dict[str, int] = {}
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_suffix(destination.suffix + ".part")
+    assert db.settings.photo_dir is not None  # set by Settings
     storage = DirectoryStorage(db.settings.photo_dir)
     with tarfile.open(tmp, "w:gz") as tar, db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # one snapshot for every table
@@ -106,6 +109,14 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def _read(tar: tarfile.TarFile, member: str | tarfile.TarInfo) -> bytes:
+    """A file of the archive; a directory or a link in its place is not an inspect-app backup."""
+    found = tar.extractfile(member)
+    if found is None:
+        raise RestoreRefused(f"{member} is not a file")
+    return found.read()
+
+
 class RestoreRefused(Exception):
     pass
 
@@ -113,9 +124,10 @@ class RestoreRefused(Exception):
 def restore(db: Database, source: Path) -> dict:
     """Into an empty database: migrate, insert every table in dependency order, copy photos."""
     migrate.upgrade(db.engine)
+    assert db.settings.photo_dir is not None  # set by Settings
     storage = DirectoryStorage(db.settings.photo_dir)
     with tarfile.open(source, "r:gz") as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read())
+        manifest = json.loads(_read(tar, "manifest.json"))
         if manifest.get("format") != FORMAT:
             raise RestoreRefused("not an inspect-app backup")
         with db.engine.begin() as conn:
@@ -123,8 +135,8 @@ def restore(db: Database, source: Path) -> dict:
                 if conn.execute(select(table).limit(1)).first() is not None:
                     raise RestoreRefused(f"the database is not empty (table {table.name})")
             for table in _tables():
-                member = tar.extractfile(f"db/{table.name}.jsonl")
-                rows = [json.loads(line) for line in member.read().decode().splitlines() if line]
+                jsonl = _read(tar, f"db/{table.name}.jsonl").decode()
+                rows = [json.loads(line) for line in jsonl.splitlines() if line]
                 for row in rows:
                     for column in table.columns:
                         value, kind = (
@@ -143,7 +155,7 @@ def restore(db: Database, source: Path) -> dict:
                         _reset_sequence(conn, table.name)
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith("photos/"):
-                storage.put(member.name.removeprefix("photos/"), tar.extractfile(member).read())
+                storage.put(member.name.removeprefix("photos/"), _read(tar, member))
     return manifest
 
 

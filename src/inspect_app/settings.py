@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,7 +85,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Read every INSPECT_* / documented variable; unset ones keep their defaults."""
-        d = {f.name: f.default for f in fields(cls)}
+        d: dict[str, Any] = {f.name: f.default for f in fields(cls)}
         var_dir = Path(_env("VAR_DIR", str(d["var_dir"])))
         return cls(
             database_url=_env("DATABASE_URL", ""),
@@ -103,7 +104,7 @@ class Settings:
                 _env("LOGIN_MAX_FAILURES_PER_ADDRESS", str(d["login_max_failures_per_address"]))
             ),
             login_window_minutes=int(_env("LOGIN_WINDOW_MINUTES", str(d["login_window_minutes"]))),
-            **{
+            **{  # type: ignore[arg-type]  # mypy checks these ints against every other field too
                 name: int(_env(name.upper(), str(d[name])))
                 for name in (
                     "login_delay_minutes",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from inspect_app.auth import limits
@@ -46,7 +48,7 @@ def _manages(actor: CurrentUser, user: User) -> bool:
     return not user.city_wide and user.subdistrict_id == actor.subdistrict_id
 
 
-def _managed_users(actor: CurrentUser) -> list:
+def _managed_users(actor: CurrentUser) -> list[ColumnElement[bool]]:
     """WHERE clauses for the accounts this admin manages (the SQL side of `_manages`)."""
     if actor.city_wide:
         return []
@@ -97,10 +99,10 @@ def get_user(*, session: Session, actor: CurrentUser, user_id: int) -> User:
 
 
 def _clean_account(
-    *, session: Session, actor: CurrentUser | None, data: dict, creating: bool
-) -> tuple[dict, dict[str, str]]:
+    *, session: Session, actor: CurrentUser | None, data: dict[str, Any], creating: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
-    values: dict = {
+    values: dict[str, Any] = {
         "display_name": (data.get("display_name") or "").strip()[:200],
         "phone": (data.get("phone") or "").strip()[:40],
     }
@@ -142,7 +144,7 @@ def _clean_account(
 
 
 def create_user(
-    *, session: Session, settings: Settings, actor: CurrentUser | None, data: dict
+    *, session: Session, settings: Settings, actor: CurrentUser | None, data: dict[str, Any]
 ) -> User:
     """Create an account. `actor=None` is the trusted command line."""
     _require_admin(actor)
@@ -157,7 +159,12 @@ def create_user(
 
 
 def update_user(
-    *, session: Session, settings: Settings, actor: CurrentUser, user_id: int, data: dict
+    *,
+    session: Session,
+    settings: Settings,
+    actor: CurrentUser,
+    user_id: int,
+    data: dict[str, Any],
 ) -> User:
     user = get_user(session=session, actor=actor, user_id=user_id)
     values, errors = _clean_account(session=session, actor=actor, data=data, creating=False)
@@ -173,7 +180,7 @@ def update_user(
         user.password_hash = hash_password(password, settings=settings)
     if (user.active and not active) or password:
         keep = actor.session_id if user.id == actor.id else None
-        revoke_all_sessions(session=session, user_id=user.id, keep_session_id=keep)
+        revoke_all_sessions(session=session, user_id=user_id, keep_session_id=keep)
     user.active = active
     session.add(user)
     session.flush()
@@ -198,7 +205,7 @@ def get_team(*, session: Session, actor: CurrentUser, team_id: int) -> Team:
 
 
 def save_team(
-    *, session: Session, actor: CurrentUser, data: dict, team_id: int | None = None
+    *, session: Session, actor: CurrentUser, data: dict[str, Any], team_id: int | None = None
 ) -> Team:
     _require_admin(actor)
     team = get_team(session=session, actor=actor, team_id=team_id) if team_id else None
@@ -218,6 +225,7 @@ def save_team(
     if errors:
         raise Invalid(_("Some fields need attention."), fields=errors)
     if team is None:
+        assert subdistrict_id is not None
         team = Team(subdistrict_id=subdistrict_id, name_zh=name_zh, name_en=name_en)
     team.name_zh, team.name_en = name_zh, name_en or name_zh
     team.active = parse_flag(data.get("active"), default=True)
@@ -246,8 +254,9 @@ def add_team_member(*, session: Session, actor: CurrentUser, team_id: int, usern
             _("No inspector of this subdistrict has that username."),
             fields={"username": _("No inspector of this subdistrict has that username.")},
         )
-    if session.get(TeamMember, (team.id, user.id)) is None:
-        session.add(TeamMember(team_id=team.id, user_id=user.id))
+    if session.get(TeamMember, (team_id, user.id)) is None:
+        assert user.id is not None
+        session.add(TeamMember(team_id=team_id, user_id=user.id))
     session.flush()
     return user
 
@@ -280,7 +289,9 @@ def is_owner_of(user: User, subdistrict_id: int) -> bool:
 
 
 def replace_site_owners(*, session: Session, site: Site, users: list[User]) -> None:
+    assert site.id is not None
     session.exec(delete(SiteOwner).where(SiteOwner.site_id == site.id))
     for user in users:
+        assert user.id is not None
         session.add(SiteOwner(site_id=site.id, user_id=user.id))
     session.flush()

@@ -65,6 +65,7 @@ class AuthApiController(Controller):
         token, raw = service.create_api_token(
             session=db, settings=settings, user=user, name=data.name or "API"
         )
+        assert token.id is not None
         current = service.load_current_user(session=db, user=user, token_id=token.id)
         return TokenCreated(token=raw, token_id=token.id, user=user_public(current))
 
@@ -74,7 +75,7 @@ class AuthApiController(Controller):
         now = utcnow()
         return [
             TokenPublic(
-                id=t.id,
+                id=t.id,  # type: ignore[arg-type]  # a stored token has its id
                 name=t.name,
                 created_at=t.created_at,
                 last_used_at=t.last_used_at,

@@ -17,14 +17,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from inspect_app.bounds import bounded
+from inspect_app.bounds import bounded, column_length
 from inspect_app.middleware import ADDRESS_MAX
 from inspect_app.models import LockKind, LoginAttempt, LoginLock
 from inspect_app.settings import Settings
 
-USERNAME_MAX = LoginAttempt.__table__.c.username.type.length
+USERNAME_MAX = column_length(LoginAttempt, "username")
 NONCE_BYTES = 12  # 16 characters, within LoginAttempt.device
 
 
@@ -86,6 +87,7 @@ def make_attempt(username: str, ip: str, device: str = "") -> Attempt:
 def active_lock(*, session: Session, attempt: Attempt, now: datetime) -> LoginLock | None:
     """The lock refusing this attempt, if any. A trusted device answers only to its own lock;
     unknown devices to the account's lock and their address's lock for this account."""
+    which: ColumnElement[bool]
     if attempt.device:
         which = (LoginLock.kind == LockKind.device) & (LoginLock.key == attempt.device)
     else:
@@ -141,6 +143,7 @@ def record_failure(
             .order_by(LoginAttempt.at.desc())
             .offset(settings.login_max_failures_per_address - 1)
         ).first()
+        assert oldest is not None
         until = oldest + timedelta(hours=settings.login_memory_hours)
         _lock(session, LockKind.address, attempt, attempt.ip, n, now, until)
 

@@ -69,6 +69,7 @@ class AuthMiddleware(ASGIMiddleware):
             if found is None:
                 return None
             token, user = found
+            assert token.id is not None
             current = service.load_current_user(session=s, user=user, token_id=token.id)
             stale = service.token_needs_touch(token)
         if stale:
@@ -82,6 +83,7 @@ class AuthMiddleware(ASGIMiddleware):
             if found is None:
                 return None
             auth, user = found
+            assert auth.id is not None
             current = service.load_current_user(session=s, user=user, session_id=auth.id)
             stale = service.session_needs_touch(auth)
         if stale:

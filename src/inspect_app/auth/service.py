@@ -12,9 +12,9 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from inspect_app.auth import limits
+from inspect_app.auth.passwords import MAX_PASSWORD as MAX_PASSWORD  # re-exported
+from inspect_app.auth.passwords import MIN_PASSWORD as MIN_PASSWORD  # re-exported
 from inspect_app.auth.passwords import (
-    MAX_PASSWORD,
-    MIN_PASSWORD,
     burn_time,
     hash_password,
     verify_password,
@@ -81,6 +81,7 @@ class CurrentUser:
 def load_current_user(
     *, session: Session, user: User, session_id: int | None = None, token_id: int | None = None
 ) -> CurrentUser:
+    assert user.id is not None
     # An inactive team's membership grants nothing: its sites leave every scope at once.
     team_ids = session.exec(
         select(TeamMember.team_id)
@@ -179,6 +180,7 @@ def authenticate(
         limits.record_failure(session=session, settings=settings, attempt=attempt, now=now)
         raise LoginRefused("invalid")
     limits.record_success(session=session, attempt=attempt)
+    assert user is not None
     return user
 
 
@@ -217,6 +219,7 @@ def change_password(
         raise Invalid(_("Some fields need attention."), fields=errors, keeps_changes=True)
     account.password_hash = hash_password(new, settings=settings)
     session.add(account)
+    assert account.id is not None
     revoke_all_sessions(
         session=session,
         user_id=account.id,
@@ -232,6 +235,7 @@ def change_password(
 def create_session(*, session: Session, user: User, ip: str, user_agent: str) -> str:
     """Start a session; returns the raw token for the cookie (only its hash is stored)."""
     raw = secrets.token_urlsafe(32)
+    assert user.id is not None
     session.add(
         AuthSession(
             token_hash=token_digest(raw),
@@ -338,6 +342,7 @@ def create_api_token(
     *, session: Session, settings: Settings, user: User, name: str
 ) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    assert user.id is not None
     token = ApiToken(
         token_hash=token_digest(raw),
         user_id=user.id,

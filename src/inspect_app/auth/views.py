@@ -225,7 +225,7 @@ class AccountController(Controller):
         settings: AppSettings,
         data: URLEncodedBody[dict[str, str]],
     ) -> Template:
-        user = db.get(User, request.user.id)
+        user = db.get_one(User, request.user.id)
         name = (data.get("name") or "").strip() or _("API token")
         _token, raw = service.create_api_token(session=db, settings=settings, user=user, name=name)
         return self._page(request, db, new_token=raw, status=201)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -77,6 +78,7 @@ def version_items(
 def published(*, session: Session, code: str, version: int | None = None) -> TemplateView:
     """The current published version (or a given published/superseded one) with its items."""
     template = get_template(session=session, code=code)
+    assert template.id is not None
     if version is None:
         found = _version(session, template.id, VersionStatus.published)
     else:
@@ -89,20 +91,25 @@ def published(*, session: Session, code: str, version: int | None = None) -> Tem
         ).first()
     if found is None:
         raise NotFound(_("This checklist has no published version."))
+    assert found.id is not None
     return TemplateView(template, found, version_items(session=session, version_id=found.id))
 
 
 def version_view(*, session: Session, version_id: int) -> TemplateView:
     version = session.get(TemplateVersion, version_id)
+    assert version is not None
     template = session.get(ChecklistTemplate, version.template_id)
-    return TemplateView(template, version, version_items(session=session, version_id=version.id))
+    assert template is not None
+    return TemplateView(template, version, version_items(session=session, version_id=version_id))
 
 
 def list_published(*, session: Session) -> list[TemplateView]:
     views = []
     for template in session.exec(select(ChecklistTemplate).order_by(ChecklistTemplate.id)):
+        assert template.id is not None
         version = _version(session, template.id, VersionStatus.published)
         if version is not None:
+            assert version.id is not None
             views.append(
                 TemplateView(
                     template, version, version_items(session=session, version_id=version.id)
@@ -120,9 +127,11 @@ def startable(*, session: Session, user: CurrentUser) -> list[TemplateView]:
 
 def draft(*, session: Session, code: str) -> TemplateView | None:
     template = get_template(session=session, code=code)
+    assert template.id is not None
     version = _version(session, template.id, VersionStatus.draft)
     if version is None:
         return None
+    assert version.id is not None
     items = version_items(session=session, version_id=version.id, include_retired=True)
     return TemplateView(template, version, items)
 
@@ -141,24 +150,31 @@ def start_draft(*, session: Session, user: CurrentUser, code: str) -> TemplateVi
     if existing is not None:
         return existing
     template = get_template(session=session, code=code)
+    assert template.id is not None
     version = TemplateVersion(
         template_id=template.id, version=_next_version_number(session, template.id)
     )
     session.add(version)
     session.flush()
+    assert version.id is not None
     current = _version(session, template.id, VersionStatus.published)
     if current is not None:
+        assert current.id is not None
         for item in version_items(session=session, version_id=current.id, include_retired=True):
             data = item.model_dump(exclude={"id", "version_id"})
             session.add(TemplateItem(version_id=version.id, **data))
     session.flush()
-    return draft(session=session, code=code)
+    started = draft(session=session, code=code)
+    assert started is not None
+    return started
 
 
-def clean_item(data: dict, *, taken_codes: set[str]) -> tuple[dict, dict[str, str]]:
+def clean_item(
+    data: dict[str, Any], *, taken_codes: set[str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate an item's fields as submitted by the editor form or a JSON import."""
     errors: dict[str, str] = {}
-    values: dict = {}
+    values: dict[str, Any] = {}
     code = str(data.get("code") or "").strip()
     if not CODE_RE.match(code):
         errors["code"] = _("1 to 40 letters, digits, dot, dash or underscore.")
@@ -191,7 +207,12 @@ def clean_item(data: dict, *, taken_codes: set[str]) -> tuple[dict, dict[str, st
 
 
 def save_item(
-    *, session: Session, user: CurrentUser, code: str, data: dict, item_id: int | None = None
+    *,
+    session: Session,
+    user: CurrentUser,
+    code: str,
+    data: dict[str, Any],
+    item_id: int | None = None,
 ) -> TemplateItem:
     """Add an item to the draft, or change one of its items."""
     view = start_draft(session=session, user=user, code=code)
@@ -203,6 +224,7 @@ def save_item(
     if errors:
         raise Invalid(_("Some fields need attention."), fields=errors)
     if item is None:
+        assert view.version.id is not None
         item = TemplateItem(version_id=view.version.id, position=len(view.items) + 1, **values)
     else:
         for key, value in values.items():
@@ -246,6 +268,7 @@ def publish_draft(*, session: Session, user: CurrentUser, code: str) -> Template
         raise Conflict(_("There is no draft to publish."))
     if not any(not item.retired for item in view.items):
         raise Invalid(_("A checklist needs at least one item that is not retired."))
+    assert view.template.id is not None
     current = _version(session, view.template.id, VersionStatus.published)
     if current is not None:
         current.status = VersionStatus.superseded
@@ -273,7 +296,7 @@ def discard_draft(*, session: Session, user: CurrentUser, code: str) -> None:
 # --- JSON export / import and the defaults ---------------------------------------------
 
 
-def export_template(*, session: Session, code: str) -> dict:
+def export_template(*, session: Session, code: str) -> dict[str, Any]:
     view = published(session=session, code=code)
     return {
         "code": view.template.code,
@@ -284,7 +307,7 @@ def export_template(*, session: Session, code: str) -> dict:
     }
 
 
-def import_template(*, session: Session, user: CurrentUser, data: dict) -> TemplateView:
+def import_template(*, session: Session, user: CurrentUser, data: dict[str, Any]) -> TemplateView:
     """A JSON export becomes the draft of its template (created when new); publish it after."""
     _require_admin(user)
     code = str(data.get("code") or "").strip() if isinstance(data, dict) else ""
@@ -294,7 +317,7 @@ def import_template(*, session: Session, user: CurrentUser, data: dict) -> Templ
         errors["code"] = _("The file needs a checklist code.")
     if not isinstance(raw_items, list) or not raw_items:
         errors["items"] = _("The file needs a list of items.")
-    cleaned: list[dict] = []
+    cleaned: list[dict[str, Any]] = []
     taken: set[str] = set()
     for n, raw in enumerate(raw_items if isinstance(raw_items, list) else [], start=1):
         values, item_errors = clean_item(raw if isinstance(raw, dict) else {}, taken_codes=taken)
@@ -313,16 +336,20 @@ def import_template(*, session: Session, user: CurrentUser, data: dict) -> Templ
         )
         session.add(template)
         session.flush()
+    assert template.id is not None
     discard_draft(session=session, user=user, code=code)
     version = TemplateVersion(
         template_id=template.id, version=_next_version_number(session, template.id)
     )
     session.add(version)
     session.flush()
+    assert version.id is not None
     for position, values in enumerate(cleaned, start=1):
         session.add(TemplateItem(version_id=version.id, position=position, **values))
     session.flush()
-    return draft(session=session, code=code)
+    imported = draft(session=session, code=code)
+    assert imported is not None
+    return imported
 
 
 def ensure_default_templates(*, session: Session) -> int:
@@ -337,6 +364,7 @@ def ensure_default_templates(*, session: Session) -> int:
         template = ChecklistTemplate(code=code, title_zh=title_zh, title_en=title_en)
         session.add(template)
         session.flush()
+        assert template.id is not None
         version = TemplateVersion(
             template_id=template.id,
             version=1,
@@ -345,6 +373,7 @@ def ensure_default_templates(*, session: Session) -> int:
         )
         session.add(version)
         session.flush()
+        assert version.id is not None
         for position, row in enumerate(rows, start=1):
             item_code, text_zh, text_en, guide_zh, guide_en, severity, period, photo = row
             session.add(

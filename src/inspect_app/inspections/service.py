@@ -79,6 +79,7 @@ def start_inspection(
     _require_inspector(user)
     site = get_site(session=session, user=user, site_id=site_id)
     view = checklists.published(session=session, code=template_code, version=version)
+    assert site.id is not None and view.version.id is not None
     inspection = Inspection(
         uuid=uuid,
         site_id=site.id,
@@ -206,6 +207,7 @@ def save_answer(
                 deadline_window(today_in(time_zone), horizon_days).check(parsed, item_code)
         except Invalid as exc:
             parsed, refused = None, exc
+    assert inspection.id is not None
     answer = _answer(session, inspection, item_code) or Answer(
         inspection_id=inspection.id, item_code=item_code, result=Result(result)
     )
@@ -405,7 +407,7 @@ class Summary:
     def distance_m(self) -> float | None:
         """How far from the site's registered position the phone was when the inspection began."""
         i, s = self.inspection, self.site
-        if None in (i.latitude, i.longitude, s.latitude, s.longitude):
+        if i.latitude is None or i.longitude is None or s.latitude is None or s.longitude is None:
             return None
         return haversine_m(i.latitude, i.longitude, s.latitude, s.longitude)
 
@@ -424,7 +426,7 @@ def summarise(*, session: Session, inspection: Inspection) -> Summary:
             counts[key] = counts.get(key, 0) + 1
     return Summary(
         inspection=inspection,
-        site=session.get(Site, inspection.site_id),
+        site=session.get_one(Site, inspection.site_id),
         view=view,
         answers=answers,
         photos=photos_by_code(session=session, inspection=inspection),
@@ -486,7 +488,9 @@ class FindingPhotos:
         return Slot(item_code=item_code, inspection_id=found.id)
 
 
-def templates_by_version(*, session: Session) -> dict[int, tuple]:
+def templates_by_version(
+    *, session: Session
+) -> dict[int | None, tuple[ChecklistTemplate, TemplateVersion]]:
     """version id -> (template, version), to title a list of inspections without a query each."""
     rows = session.exec(
         select(TemplateVersion, ChecklistTemplate).join(

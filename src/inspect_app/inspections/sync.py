@@ -89,8 +89,8 @@ def put_inspection(
 
 
 def _same_subject_or_conflict(session: Session, inspection: Inspection, data: InspectionIn) -> None:
-    version = session.get(TemplateVersion, inspection.version_id)
-    template = checklists.version_view(session=session, version_id=version.id).template
+    version = session.get_one(TemplateVersion, inspection.version_id)
+    template = checklists.version_view(session=session, version_id=inspection.version_id).template
     if (
         inspection.site_id != data.site_id
         or template.code != data.template_code

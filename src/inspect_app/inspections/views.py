@@ -218,6 +218,7 @@ class InspectionsController(Controller):
         service.require_editable(inspection, request.user)
         photo = photos.find_photo(session=db, uuid=check_uuid(photo_uuid))
         photos.delete_photo(session=db, inspection=inspection, uuid=photo_uuid)  # 404 if not here
+        assert photo is not None
         return self._item(request, db, settings, inspection, photo.item_code)
 
     @post("/{uuid:str}/submit", sync_to_thread=True, status_code=200)

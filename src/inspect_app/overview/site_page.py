@@ -32,6 +32,7 @@ class SitePageController(Controller):
         self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[Id]
     ) -> Template:
         site = sites.get_site(session=db, user=request.user, site_id=site_id)
+        assert site.id is not None
         today = today_in(settings.time_zone)
         tenants, tenant_total = sites.search_sites(
             session=db,

@@ -59,7 +59,12 @@ def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
             return None
         # NOCACHE: lcms's one-pixel cache is not safe when threads share a transform.
         return ImageCms.buildTransform(
-            profile, _srgb_profile(), mode, "RGB", renderingIntent=0, flags=ImageCms.Flags.NOCACHE
+            profile,
+            _srgb_profile(),
+            mode,
+            "RGB",
+            renderingIntent=ImageCms.Intent.PERCEPTUAL,
+            flags=ImageCms.Flags.NOCACHE,
         )
     except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
         return None
@@ -91,7 +96,7 @@ def to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
             if im.mode == "RGB":
                 ImageCms.applyTransform(im, transform, inPlace=True)
                 return im
-            return ImageCms.applyTransform(im, transform)
+            return ImageCms.applyTransform(im, transform)  # type: ignore[return-value]  # None only in place
         except (OSError, ValueError, ImageCms.PyCMSError):
             transform = None  # fall back to a plain conversion
     return im if im.mode == "RGB" else im.convert("RGB")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from litestar import Request
@@ -29,7 +29,7 @@ from inspect_app.settings import Settings
 from inspect_app.web import check_uuid
 
 # Handler options for an upload: the receiver enforces the byte cap, not Litestar.
-UPLOAD = {"request_max_body_size": None, "status_code": 200}
+UPLOAD: dict[str, Any] = {"request_max_body_size": None, "status_code": 200}
 T = TypeVar("T")
 
 

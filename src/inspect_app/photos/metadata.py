@@ -45,7 +45,7 @@ def _parse_exif_time(value, subsec, offset, tz: ZoneInfo, now: datetime) -> date
     if not match:
         return None
     try:
-        local = datetime(*(int(g) for g in match.groups()))
+        local = datetime(*(int(g) for g in match.groups()))  # type: ignore[arg-type]  # six groups
     except ValueError:  # 0000:00:00 00:00:00 and friends
         return None
     latest = now.astimezone(UTC) + CAPTURE_CLOCK_AHEAD

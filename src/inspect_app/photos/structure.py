@@ -58,7 +58,7 @@ def check_jpeg(data: bytes) -> None:
             nxt = n if nxt < 0 else nxt
             gap += nxt - pos
             pos = nxt
-        fill_end = _FILL.match(data, pos).end()
+        fill_end = _FILL.match(data, pos).end()  # type: ignore[union-attr]  # \xff* always matches
         gap += max(0, fill_end - pos - 1)  # 0xFF fill before a marker's own 0xFF
         pos = fill_end
         if gap > MAX_GAP_BYTES:

@@ -24,7 +24,7 @@ import tempfile
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from litestar import Request
 from python_multipart.exceptions import MultipartParseError
@@ -34,6 +34,9 @@ from inspect_app.bounds import parse_whole
 from inspect_app.errors import AppError
 from inspect_app.i18n import gettext as _
 from inspect_app.photos.pipeline import PhotoTooLarge
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # declared for type checkers only
 
 MAX_FIELD_BYTES = 4 * 1024  # each non-file field
 MAX_FIELDS = 32
@@ -109,7 +112,7 @@ class _Receiver:
         self.part_buffer = bytearray()
         self.field_count = 0
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.on_part_begin,
             "on_header_field": self.on_header_field,

@@ -39,7 +39,7 @@ class Board:
     by_team: list[tuple[int | None, str, str, int]]
     by_site: list[tuple[int, str, str, int]]
     by_item: list[tuple[str, str, str, str, int]]
-    by_age: list[tuple[str, int | None, int | None, int]]
+    by_age: list[tuple[str, int, int | None, int]]
     series: list[tuple[date, int, int]]
 
 
@@ -101,7 +101,7 @@ def _board_rows(session: Session, user: CurrentUser, first: date, tz: ZoneInfo) 
     Two branches, so each reads its own range of the (site_id, resolved_at) index."""
     window = datetime.combine(add_days(first, 1), time.min, tzinfo=tz).astimezone(UTC)
     stmt = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             Rectification.site_id,
             Site.team_id,
             Rectification.status,
@@ -151,8 +151,8 @@ def _by_team(session: Session, late: list[_BoardRow]) -> list[tuple]:
 def _by_site(session: Session, late: list[_BoardRow], top: int = 20) -> list[tuple]:
     ranked = _ranked(Counter(r.site_id for r in late))[:top]
     names = {
-        s.id: (s.name_zh, s.name_en)
-        for s in session.exec(
+        site_id: (zh, en)
+        for site_id, zh, en in session.exec(
             select(Site.id, Site.name_zh, Site.name_en).where(Site.id.in_([k for k, _n in ranked]))
         )
     }
@@ -163,8 +163,10 @@ def _by_item(session: Session, late: list[_BoardRow]) -> list[tuple]:
     """Per checklist and item code over every version; the label is the first text by order."""
     versions = {r.version_id for r in late}
     texts = session.exec(
-        select(TemplateItem.version_id, TemplateItem.code, ChecklistTemplate.code,
-               TemplateItem.text_zh, TemplateItem.text_en)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
+            TemplateItem.version_id, TemplateItem.code, ChecklistTemplate.code,
+            TemplateItem.text_zh, TemplateItem.text_en,
+        )
         .join(TemplateVersion, TemplateVersion.id == TemplateItem.version_id)
         .join(ChecklistTemplate, ChecklistTemplate.id == TemplateVersion.template_id)
         .where(TemplateItem.version_id.in_(versions))

@@ -65,6 +65,7 @@ def actors(*, session: Session, reader: CurrentUser, user_ids: Iterable[int]) ->
     found: dict[int, Actor] = {}
     for start in range(0, len(wanted), CHUNK):
         for user in session.exec(select(User).where(User.id.in_(wanted[start : start + CHUNK]))):
+            assert user.id is not None
             found[user.id] = Actor(user.id, visible_name(user, reader), user.role)
     return found
 

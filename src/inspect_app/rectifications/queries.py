@@ -3,11 +3,16 @@ inspector's "today"; the supervisors' overdue board is in board.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from inspect_app.auth.service import CurrentUser
 from inspect_app.models import (
@@ -29,11 +34,13 @@ from inspect_app.models import (
     TemplateVersion,
     User,
 )
-from inspect_app.rectifications.board import Board, board  # noqa: F401 (queries.board)
+from inspect_app.rectifications.board import Board as Board  # re-exported: queries.Board
+from inspect_app.rectifications.board import board as board  # re-exported: queries.board
 from inspect_app.sites.service import site_scope
 from inspect_app.timezone import add_days
 
 Status = RectificationStatus
+Sort = tuple[tuple[ColumnElement[Any] | Mapped[Any], bool], ...]  # (column, descending) pairs
 
 PAGE_BY_IDS = 500  # pages up to this size are found by id first (see list_items)
 _severity_rank = case({"high": 0, "medium": 1, "low": 2}, value=Rectification.severity)
@@ -69,7 +76,7 @@ class ItemFilter:
     overdue_max: int | None = None
     sort: str = "deadline"
 
-    def query_string(self, **changes) -> str:
+    def query_string(self, **changes: object) -> str:
         from urllib.parse import urlencode
 
         values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
@@ -124,14 +131,14 @@ class Row:
     guidance_zh: str = ""
     guidance_en: str = ""
     team: Named | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _base(user: CurrentUser, *extra):
+def _base(user: CurrentUser, *extra: Mapped[Any]) -> Select[*tuple[Any, ...]]:
     """Items in scope with their site, checklist item and team (and any extra columns, which
     land in `Row.extra`), as plain columns."""
-    return (
-        select(
+    stmt: Select[*tuple[Any, ...]] = (
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             *ITEM_COLUMNS,
             Site.id,
             Site.name_zh,
@@ -160,10 +167,11 @@ def _base(user: CurrentUser, *extra):
         .outerjoin(Team, Team.id == Site.team_id)
         .where(*site_scope(user))
     )
+    return stmt
 
 
-def _conditions(f: ItemFilter, today: date) -> list:
-    where = []
+def _conditions(f: ItemFilter, today: date) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     statuses = _statuses(f)
     if statuses is not None:
         where.append(Rectification.status.in_(statuses))
@@ -206,7 +214,7 @@ def _statuses(f: ItemFilter) -> list[Status] | None:
     return allowed
 
 
-def _rows(result, extra: tuple[str, ...] = ()) -> list[Row]:
+def _rows(result: Iterable[Sequence[Any]], extra: tuple[str, ...] = ()) -> list[Row]:
     n, named = len(ITEM_COLUMNS), len(ITEM_COLUMNS) + 11
     return [
         Row(
@@ -226,7 +234,7 @@ def _rows(result, extra: tuple[str, ...] = ()) -> list[Row]:
     ]  # fmt: skip
 
 
-def _keys(user: CurrentUser, f: ItemFilter):
+def _keys(user: CurrentUser, f: ItemFilter) -> SelectOfScalar[int | None]:
     """Ids of the items a filter selects: only the tables its conditions and sorts need."""
     stmt = (
         select(Rectification.id)
@@ -321,7 +329,7 @@ def export_rows(
 def last_changes(*, session: Session, ids: list[int]) -> dict[int, LastChange]:
     """The latest event of each of these items, with its actor's name and role."""
     stmt = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             RectificationEvent.rectification_id,
             RectificationEvent.kind,
             RectificationEvent.at,
@@ -339,11 +347,13 @@ def last_changes(*, session: Session, ids: list[int]) -> dict[int, LastChange]:
     }
 
 
-def _order(sort) -> list:
+def _order(sort: Sort) -> list[ColumnElement[Any] | Mapped[Any]]:
     return [column.desc() if descending else column for column, descending in sort]
 
 
-def _page_of_ids(keys, sort, limit: int, offset: int):
+def _page_of_ids(
+    keys: SelectOfScalar[int | None], sort: Sort, limit: int, offset: int
+) -> Select[Any, int]:
     """A page of ids with the total: every match first (a materialised CTE), then the window
     count, order and limit over those. Written in one query, PostgreSQL walked the deadline
     index in order to stop early, and read all 300,000 items for the count."""
@@ -405,7 +415,7 @@ def active_site_rows(
     return list_items(session=session, user=user, f=f, today=today, limit=None)[0]
 
 
-def rows_by_ids(*, session: Session, user: CurrentUser, ids: list[int]) -> list[Row]:
+def rows_by_ids(*, session: Session, user: CurrentUser, ids: Sequence[int | None]) -> list[Row]:
     return _rows(
         session.exec(_base(user).where(Rectification.id.in_(ids)).order_by(Rectification.id))
     )

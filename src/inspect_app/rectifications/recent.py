@@ -36,7 +36,7 @@ class Recent:
     def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
         """The result kept for `key`, else `compute()` (kept unless it returns None)."""
         latest = session.exec(select(func.max(RectificationEvent.id))).one()
-        base = (str(session.get_bind().url), key)
+        base = (str(session.get_bind().engine.url), key)
         found = self._fresh((*base, latest))
         if found is not None:
             return found

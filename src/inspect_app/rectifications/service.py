@@ -27,6 +27,7 @@ from inspect_app.models import (
     utcnow,
 )
 from inspect_app.photos.service import Slot
+from inspect_app.rectifications.queries import Item
 from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
 from inspect_app.timezone import deadline_window
@@ -46,7 +47,7 @@ def get_rectification(*, session: Session, user: CurrentUser, item_id: int) -> R
     return item
 
 
-def events(*, session: Session, item: Rectification) -> list[RectificationEvent]:
+def events(*, session: Session, item: Rectification | Item) -> list[RectificationEvent]:
     return list(
         session.exec(
             select(RectificationEvent)
@@ -56,7 +57,7 @@ def events(*, session: Session, item: Rectification) -> list[RectificationEvent]
     )
 
 
-def photos_of(*, session: Session, item: Rectification) -> dict[str, list[Photo]]:
+def photos_of(*, session: Session, item: Rectification | Item) -> dict[str, list[Photo]]:
     """The finding's photos ('finding') and each event's photos (by event id as text)."""
     out: dict[str, list[Photo]] = {
         "finding": list(
@@ -144,6 +145,7 @@ def _record(
     new_deadline: date | None = None,
     visit_id: int | None = None,
 ) -> Rectification:
+    assert item.id is not None
     event = RectificationEvent(
         rectification_id=item.id,
         kind=kind,
@@ -178,7 +180,9 @@ def open_items(
 ) -> None:
     """One open item per finding of a submitted inspection, due by the deadline the inspector
     set, its first event carrying the inspector's note."""
+    assert inspection.id is not None
     for finding in findings:
+        assert finding.answer.id is not None and finding.answer.deadline is not None
         item = Rectification(
             inspection_id=inspection.id,
             answer_id=finding.answer.id,
@@ -197,6 +201,7 @@ def record_creation(
 ) -> None:
     """The first event of an item, written when its inspection is submitted; its note is the
     inspector's finding ("what is wrong"), which the owner reads on the item."""
+    assert item.id is not None
     session.add(
         RectificationEvent(
             rectification_id=item.id,
@@ -349,6 +354,7 @@ def start_visit(*, session: Session, user: CurrentUser, site_id: int, uuid: str)
         if existing.site_id != site.id or existing.inspector_id != user.id:
             raise Conflict(_("This visit id is already used for another site."))
         return existing
+    assert site.id is not None
     visit = FollowUpVisit(uuid=uuid, site_id=site.id, inspector_id=user.id, started_at=utcnow())
     session.add(visit)
     session.flush()

@@ -164,6 +164,7 @@ def _check_row(
             [],
             "",
         )
+    assert subdistrict.id is not None
     data = {k: row.get(k, "") for k in COLUMNS}
     data["active"] = row.get("active") or "true"  # no column, or a blank cell: active
     parent_name = row.get("parent", "")
@@ -258,6 +259,7 @@ def _create_planned(*, session: Session, planned: list[tuple[int, dict, list[int
         site = Site(**values)
         session.add(site)
         session.flush()
+        assert site.id is not None
         if site.kind in (SiteKind.building, SiteKind.compound):
             created[(site.subdistrict_id, site.name_zh)] = site
             if site.name_en:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import false, func, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from inspect_app.accounts.service import owner_accounts, replace_site_owners
@@ -19,7 +21,7 @@ from inspect_app.sites.schemas import SiteFields
 MAX_LIMIT = 200
 
 
-def site_scope(user: CurrentUser) -> list:
+def site_scope(user: CurrentUser) -> list[ColumnElement[bool]]:
     """WHERE clauses limiting sites to what this user may see (README, "Who sees what")."""
     if user.sees_whole_subdistrict:
         return [] if user.city_wide else [Site.subdistrict_id == user.subdistrict_id]
@@ -28,7 +30,7 @@ def site_scope(user: CurrentUser) -> list:
     return [Site.id.in_(user.site_ids)]
 
 
-def scope_key(user: CurrentUser) -> tuple:
+def scope_key(user: CurrentUser) -> tuple[object, ...]:
     """Equal for users whom `site_scope` gives the same sites (a key for shared results)."""
     if user.sees_whole_subdistrict:
         return ("all",) if user.city_wide else ("subdistrict", user.subdistrict_id)
@@ -37,7 +39,7 @@ def scope_key(user: CurrentUser) -> tuple:
     return ("sites", user.site_ids)
 
 
-def team_scope(user: CurrentUser) -> list:
+def team_scope(user: CurrentUser) -> list[ColumnElement[bool]]:
     """WHERE clauses limiting teams to the user's subdistrict (or their own teams)."""
     if user.sees_whole_subdistrict:
         return [] if user.city_wide else [Team.subdistrict_id == user.subdistrict_id]
@@ -95,7 +97,7 @@ SEARCHED = (Site.name_zh, Site.name_en, Site.address, Site.credit_code)
 LONGEST_SEARCHED = max(column.type.length for column in SEARCHED)
 
 
-def _matching(session: Session, text: str):
+def _matching(session: Session, text: str) -> ColumnElement[bool]:
     """Sites whose names, address or credit code contain `text`, ignoring case. SQLite's LIKE
     already ignores (ASCII) case, as its lower() does, so there it runs without lower()."""
     if len(text) > LONGEST_SEARCHED:
@@ -140,9 +142,9 @@ def require_site_editor(user: CurrentUser, site: Site | None = None) -> None:
 
 def clean_site_fields(
     *, session: Session, subdistrict_id: int, data: SiteFields, site_id: int | None = None
-) -> tuple[dict, dict[str, str]]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Turn what was typed into column values; returns (values, errors by field)."""
-    values: dict = {}
+    values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     kind = data.kind
     if kind not in SiteKind.__members__:
@@ -197,8 +199,8 @@ def _looks_like_phone(value: str) -> bool:
     return 5 <= digits <= 20 and all(c.isdigit() or c in "+- ()" for c in value)
 
 
-def _clean_position(data: SiteFields, errors: dict[str, str]) -> dict:
-    out: dict = {}
+def _clean_position(data: SiteFields, errors: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, bound in (("latitude", 90), ("longitude", 180)):
         raw = getattr(data, name)
         if not raw:
@@ -223,8 +225,8 @@ def _clean_links(
     data: SiteFields,
     site_id: int | None,
     errors: dict[str, str],
-) -> dict:
-    out: dict = {"parent_id": None, "team_id": None}
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"parent_id": None, "team_id": None}
     parent_raw = data.parent_id
     if parent_raw:
         parent_id = parse_whole(parent_raw, low=1)
@@ -250,7 +252,7 @@ def _clean_links(
         else:
             out["team_id"] = team.id
     elif out["parent_id"]:
-        out["team_id"] = session.get(
+        out["team_id"] = session.get_one(
             Site, out["parent_id"]
         ).team_id  # tenants follow their building
     return out
@@ -300,8 +302,8 @@ def update_site(*, session: Session, user: CurrentUser, site_id: int, data: Site
 
 
 def _owners_from_form(
-    *, session: Session, data: SiteFields, subdistrict_id: int, errors: dict
-) -> list | None:
+    *, session: Session, data: SiteFields, subdistrict_id: int, errors: dict[str, str]
+) -> list[User] | None:
     """Owner members from a comma-separated list of usernames; None when the form has no list."""
     if data.owners is None:
         return None

@@ -142,7 +142,7 @@ class SitesController(Controller):
         service.require_site_editor(request.user, site)
         values = site.model_dump()
         values["owners"] = ", ".join(
-            o.username for o in service.site_owners(session=db, site_id=site.id)
+            o.username for o in service.site_owners(session=db, site_id=site_id)
         )
         return self._form(request, db, site=site, values=values, errors={})
 
