@@ -564,6 +564,7 @@ def test_session_rows_end_when_deactivated(login_as, world):
 def test_subdistrict_admin_cannot_touch_a_city_wide_account(login_as, db, settings, world):
     """A city-wide account based in Wutong is above the Wutong admin: taking it over (a new
     password) would open every subdistrict to them."""
+    from inspect_app.accounts.schemas import AccountFields
     from inspect_app.accounts.service import create_user
 
     with db.session(write=True) as s:
@@ -571,13 +572,13 @@ def test_subdistrict_admin_cannot_touch_a_city_wide_account(login_as, db, settin
             session=s,
             settings=settings,
             actor=None,
-            data={
-                "username": "cityboss",
-                "password": "longpassword",
-                "role": "admin",
-                "city_wide": "on",
-                "subdistrict_id": str(subdistrict_id(world, "wutong")),
-            },
+            data=AccountFields(
+                username="cityboss",
+                password="longpassword",
+                role="admin",
+                city_wide=True,
+                subdistrict_id=str(subdistrict_id(world, "wutong")),
+            ),
         )
         boss_id, boss_hash = boss.id, boss.password_hash
     admin = login_as("admin")

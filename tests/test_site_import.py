@@ -475,6 +475,7 @@ def test_line_numbers_count_blank_and_multi_line_rows(login_as, world):
 
 
 def test_owner_of_another_subdistrict_is_refused(login_as, db, settings, world):
+    from inspect_app.accounts.schemas import AccountFields
     from inspect_app.accounts.service import create_user
 
     with db.session(write=True) as s:
@@ -483,12 +484,12 @@ def test_owner_of_another_subdistrict_is_refused(login_as, db, settings, world):
             session=s,
             settings=settings,
             actor=None,
-            data={
-                "username": "yxowner",
-                "password": "longpassword",
-                "role": "owner",
-                "subdistrict_id": str(yinxing),
-            },
+            data=AccountFields(
+                username="yxowner",
+                password="longpassword",
+                role="owner",
+                subdistrict_id=str(yinxing),
+            ),
         )
     r = import_sites(english(login_as("admin")), "kind,name_zh,owners\nshop,跨街道业主店,yxowner\n")
     assert r.status_code == 422

@@ -898,6 +898,7 @@ def test_pager_links_keep_the_search_and_filters(login_as, world):
 
 
 def test_owner_of_another_subdistrict_cannot_be_made_a_member(login_as, db, settings, world):
+    from inspect_app.accounts.schemas import AccountFields
     from inspect_app.accounts.service import create_user
 
     with db.session(write=True) as s:
@@ -905,12 +906,12 @@ def test_owner_of_another_subdistrict_cannot_be_made_a_member(login_as, db, sett
             session=s,
             settings=settings,
             actor=None,
-            data={
-                "username": "yxowner",
-                "password": "longpassword",
-                "role": "owner",
-                "subdistrict_id": str(subdistrict(world, "yinxing").id),
-            },
+            data=AccountFields(
+                username="yxowner",
+                password="longpassword",
+                role="owner",
+                subdistrict_id=str(subdistrict(world, "yinxing").id),
+            ),
         )
     site = world.owned_by("owner1")[0]
     r = post_form(

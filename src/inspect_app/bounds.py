@@ -6,9 +6,13 @@ value with a 400 before any query runs, and the OpenAPI schema documents the sam
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import dataclasses
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
 
 from annotated_types import Ge, Le
+
+F = TypeVar("F")
 
 MAX_ID = 2**63 - 1  # a 64-bit signed integer: SQLite's INTEGER, PostgreSQL's BIGINT
 MAX_INT32 = 2**31 - 1  # PostgreSQL's INTEGER, used by versions, positions and day counts
@@ -45,6 +49,23 @@ def parse_flag(raw: object, *, default: bool = False) -> bool:
     if raw is None:
         return default
     return str(raw).strip().lower() in TRUE_WORDS
+
+
+def read_form(cls: type[F], data: Mapping[str, object], *, keep_spaces: tuple[str, ...] = ()) -> F:
+    """A typed form (a dataclass) from what a form or a CSV row sent, read once at the edge:
+    text trimmed (but not the fields in `keep_spaces`, e.g. a password), yes/no fields by
+    `parse_flag` with the field's default, `str | None` fields None when absent."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        raw = data.get(field.name)
+        if field.type == "bool":
+            values[field.name] = parse_flag(raw, default=bool(field.default))
+        elif field.type == "str | None" and raw is None:
+            values[field.name] = None
+        else:
+            text = "" if raw is None else str(raw)
+            values[field.name] = text if field.name in keep_spaces else text.strip()
+    return cls(**values)
 
 
 def column_length(model: Any, name: str) -> int:

@@ -100,6 +100,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    from inspect_app.accounts.schemas import AccountFields
     from inspect_app.accounts.service import create_user
     from inspect_app.models import Subdistrict
 
@@ -117,14 +118,14 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                     print(f"no subdistrict with code {args.subdistrict!r}", file=sys.stderr)
                     return 2
                 subdistrict_id = found.id
-            data = {
-                "username": args.username,
-                "password": password,
-                "role": args.role,
-                "display_name": args.display_name or "",
-                "subdistrict_id": str(subdistrict_id or ""),
-                "city_wide": "true" if args.city_wide else "",
-            }
+            data = AccountFields(
+                username=args.username.strip(),
+                password=password,
+                role=args.role,
+                display_name=(args.display_name or "").strip(),
+                subdistrict_id=str(subdistrict_id or ""),
+                city_wide=bool(args.city_wide),
+            )
             try:
                 user = create_user(session=session, settings=db.settings, actor=None, data=data)
             except Invalid as exc:

@@ -94,6 +94,7 @@ def says(html: str, message: str) -> bool:
 
 def make_city_wide_admin(db: Database, settings: Settings) -> tuple[str, str]:
     """A city-wide administrator (the demo has none); returns (username, password)."""
+    from inspect_app.accounts.schemas import AccountFields
     from inspect_app.accounts.service import create_user
 
     username, password = CITY_ADMIN
@@ -102,7 +103,7 @@ def make_city_wide_admin(db: Database, settings: Settings) -> tuple[str, str]:
             session=s,
             settings=settings,
             actor=None,
-            data={"username": username, "password": password, "role": "admin", "city_wide": "on"},
+            data=AccountFields(username=username, password=password, role="admin", city_wide=True),
         )
     return CITY_ADMIN
 

@@ -23,6 +23,7 @@ from sqlmodel import select
 from tests.helpers.app import make_settings
 from tests.reliability.load import Figures, Inspector, run_inspectors
 
+from inspect_app.accounts.schemas import AccountFields
 from inspect_app.accounts.service import create_user
 from inspect_app.db import Database
 from inspect_app.demo import DEMO_PASSWORD
@@ -174,12 +175,12 @@ def add_inspectors(db: Database, count: int) -> list[Inspector]:
                 session=s,
                 settings=db.settings,
                 actor=None,
-                data={
-                    "username": f"load{n + 1:02d}",
-                    "password": DEMO_PASSWORD,
-                    "role": "inspector",
-                    "subdistrict_id": str(wutong.id),
-                },
+                data=AccountFields(
+                    username=f"load{n + 1:02d}",
+                    password=DEMO_PASSWORD,
+                    role="inspector",
+                    subdistrict_id=str(wutong.id),
+                ),
             )
             s.add(TeamMember(team_id=team_id, user_id=user.id))
             sites = s.exec(select(Site.id).where(Site.team_id == team_id, Site.active))

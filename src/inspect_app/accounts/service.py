@@ -9,10 +9,11 @@ from sqlalchemy import delete
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
+from inspect_app.accounts.schemas import AccountFields, TeamFields
 from inspect_app.auth import limits
 from inspect_app.auth.passwords import MIN_PASSWORD, hash_password
 from inspect_app.auth.service import OFFICE_ROLES, CurrentUser, revoke_all_sessions
-from inspect_app.bounds import parse_flag, parse_whole
+from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import (
@@ -99,26 +100,27 @@ def get_user(*, session: Session, actor: CurrentUser, user_id: int) -> User:
 
 
 def _clean_account(
-    *, session: Session, actor: CurrentUser | None, data: dict[str, Any], creating: bool
+    *, session: Session, actor: CurrentUser | None, data: AccountFields, creating: bool
 ) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
-        "display_name": (data.get("display_name") or "").strip()[:200],
-        "phone": (data.get("phone") or "").strip()[:40],
+        "display_name": data.display_name[:200],
+        "phone": data.phone[:40],
     }
-    role = (data.get("role") or "").strip()
+    role = data.role
     if role not in Role.__members__:
         errors["role"] = _("Choose a role.")
     else:
         values["role"] = Role(role)
-    city_wide = parse_flag(data.get("city_wide"))
+    city_wide = data.city_wide
     if city_wide and actor is not None and not actor.city_wide:
         errors["city_wide"] = _("Only a city-wide administrator may create city-wide accounts.")
     if city_wide and values.get("role") not in OFFICE_ROLES:
         errors["city_wide"] = _("Only administrators and supervisors can be city-wide.")
     values["city_wide"] = city_wide
-    sub_raw = str(data.get("subdistrict_id") or "").strip()
-    subdistrict_id = parse_whole(sub_raw, low=1) or (actor.subdistrict_id if actor else None)
+    subdistrict_id = parse_whole(data.subdistrict_id, low=1) or (
+        actor.subdistrict_id if actor else None
+    )
     if (subdistrict_id is not None and session.get(Subdistrict, subdistrict_id) is None) or (
         subdistrict_id is None and not city_wide
     ):
@@ -126,13 +128,13 @@ def _clean_account(
     elif not _in_scope(actor, subdistrict_id):
         errors["subdistrict_id"] = _("You may only manage accounts of your own subdistrict.")
     values["subdistrict_id"] = subdistrict_id
-    password = data.get("password") or ""
+    password = data.password
     if creating or password:
         if len(password) < MIN_PASSWORD:
             errors["password"] = _("A password needs at least %(n)s characters.", n=MIN_PASSWORD)
         values["password"] = password
     if creating:
-        username = (data.get("username") or "").strip().lower()
+        username = data.username.lower()
         if not USERNAME_RE.match(username):
             errors["username"] = _(
                 "3 to 40 characters: lowercase letters, digits, dot, dash or underscore."
@@ -144,7 +146,7 @@ def _clean_account(
 
 
 def create_user(
-    *, session: Session, settings: Settings, actor: CurrentUser | None, data: dict[str, Any]
+    *, session: Session, settings: Settings, actor: CurrentUser | None, data: AccountFields
 ) -> User:
     """Create an account. `actor=None` is the trusted command line."""
     _require_admin(actor)
@@ -164,11 +166,11 @@ def update_user(
     settings: Settings,
     actor: CurrentUser,
     user_id: int,
-    data: dict[str, Any],
+    data: AccountFields,
 ) -> User:
     user = get_user(session=session, actor=actor, user_id=user_id)
     values, errors = _clean_account(session=session, actor=actor, data=data, creating=False)
-    active = parse_flag(data.get("active"))
+    active = data.active
     if user.id == actor.id and (not active or values.get("role") != Role.admin):
         errors["active"] = _("You cannot deactivate yourself or drop your own admin role.")
     if errors:
@@ -205,17 +207,16 @@ def get_team(*, session: Session, actor: CurrentUser, team_id: int) -> Team:
 
 
 def save_team(
-    *, session: Session, actor: CurrentUser, data: dict[str, Any], team_id: int | None = None
+    *, session: Session, actor: CurrentUser, data: TeamFields, team_id: int | None = None
 ) -> Team:
     _require_admin(actor)
     team = get_team(session=session, actor=actor, team_id=team_id) if team_id else None
     errors: dict[str, str] = {}
-    name_zh = (data.get("name_zh") or "").strip()[:200]
-    name_en = (data.get("name_en") or "").strip()[:200]
+    name_zh = data.name_zh[:200]
+    name_en = data.name_en[:200]
     if not name_zh:
         errors["name_zh"] = _("Give the team a Chinese name.")
-    sub_raw = str(data.get("subdistrict_id") or "").strip()
-    subdistrict_id = parse_whole(sub_raw, low=1) or actor.subdistrict_id
+    subdistrict_id = parse_whole(data.subdistrict_id, low=1) or actor.subdistrict_id
     if team is None and (
         subdistrict_id is None
         or session.get(Subdistrict, subdistrict_id) is None
@@ -228,7 +229,7 @@ def save_team(
         assert subdistrict_id is not None
         team = Team(subdistrict_id=subdistrict_id, name_zh=name_zh, name_en=name_en)
     team.name_zh, team.name_en = name_zh, name_en or name_zh
-    team.active = parse_flag(data.get("active"), default=True)
+    team.active = data.active
     session.add(team)
     session.flush()
     return team

@@ -8,6 +8,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import select
 
 from inspect_app.accounts import service
+from inspect_app.accounts.schemas import AccountFields, TeamFields
 from inspect_app.auth.guards import admin_only
 from inspect_app.bounds import Id
 from inspect_app.deps import AppSettings, DbSession
@@ -76,7 +77,12 @@ class AdminUsersController(Controller):
         data: URLEncodedBody[dict[str, str]],
     ) -> Template | Redirect:
         try:
-            user = service.create_user(session=db, settings=settings, actor=request.user, data=data)
+            user = service.create_user(
+                session=db,
+                settings=settings,
+                actor=request.user,
+                data=AccountFields.from_form(data),
+            )
         except Invalid as exc:
             return self._form(request, db, account=None, values=data, errors=exc.fields, status=422)
         return done(request, "/admin/users", _("Account %(name)s created.", name=user.username))
@@ -99,7 +105,11 @@ class AdminUsersController(Controller):
         was_active = account.active
         try:
             service.update_user(
-                session=db, settings=settings, actor=request.user, user_id=user_id, data=data
+                session=db,
+                settings=settings,
+                actor=request.user,
+                user_id=user_id,
+                data=AccountFields.from_form(data),
             )
         except Invalid as exc:
             return self._form(
@@ -150,7 +160,9 @@ class AdminTeamsController(Controller):
     ) -> Template | Redirect:
         data = with_checkbox(data, "active")
         try:
-            team = service.save_team(session=db, actor=request.user, data=data)
+            team = service.save_team(
+                session=db, actor=request.user, data=TeamFields.from_form(data)
+            )
         except Invalid as exc:
             return self._form(request, db, team=None, values=data, errors=exc.fields, status=422)
         return done(
@@ -176,7 +188,9 @@ class AdminTeamsController(Controller):
         team = service.get_team(session=db, actor=request.user, team_id=team_id)
         was_active = team.active
         try:
-            service.save_team(session=db, actor=request.user, data=data, team_id=team_id)
+            service.save_team(
+                session=db, actor=request.user, data=TeamFields.from_form(data), team_id=team_id
+            )
         except Invalid as exc:
             return self._form(request, db, team=team, values=data, errors=exc.fields, status=422)
         name = localized(team, "name")

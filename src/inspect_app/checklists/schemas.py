@@ -1,8 +1,14 @@
-"""API shapes for checklist templates (what the offline client caches to walk a checklist)."""
+"""API shapes for checklist templates (what the offline client caches to walk a checklist), and
+an item as typed into the editor or found in an imported file."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from pydantic import BaseModel
+
+from inspect_app.bounds import read_form
 
 
 class TemplateItemOut(BaseModel):
@@ -25,3 +31,22 @@ class TemplateSummaryOut(BaseModel):
 
 class TemplateOut(TemplateSummaryOut):
     items: list[TemplateItemOut]
+
+
+@dataclass(frozen=True)
+class ItemFields:
+    """What was given for a checklist item; `checklists.service.clean_item` checks it. Blank
+    severity and period mean medium and 7 days."""
+
+    code: str = ""
+    text_zh: str = ""
+    text_en: str = ""
+    guidance_zh: str = ""
+    guidance_en: str = ""
+    severity: str = ""
+    period_days: str = ""
+    photo_required: bool = False
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, object]) -> ItemFields:
+        return read_form(cls, data)

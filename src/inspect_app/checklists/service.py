@@ -10,8 +10,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.bounds import parse_flag, parse_whole
+from inspect_app.bounds import parse_whole
 from inspect_app.checklists.defaults import DEFAULT_TEMPLATES
+from inspect_app.checklists.schemas import ItemFields
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.models import (
@@ -169,13 +170,11 @@ def start_draft(*, session: Session, user: CurrentUser, code: str) -> TemplateVi
     return started
 
 
-def clean_item(
-    data: dict[str, Any], *, taken_codes: set[str]
-) -> tuple[dict[str, Any], dict[str, str]]:
+def clean_item(data: ItemFields, *, taken_codes: set[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate an item's fields as submitted by the editor form or a JSON import."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    code = str(data.get("code") or "").strip()
+    code = data.code
     if not CODE_RE.match(code):
         errors["code"] = _("1 to 40 letters, digits, dot, dash or underscore.")
     elif code in taken_codes:
@@ -187,22 +186,22 @@ def clean_item(
         ("guidance_zh", 2000, False),
         ("guidance_en", 2000, False),
     ):
-        values[name] = str(data.get(name) or "").strip()
+        values[name] = getattr(data, name)
         if required and not values[name]:
             errors[name] = _("Required.")
         elif len(values[name]) > limit:
             errors[name] = _("At most %(n)s characters.", n=limit)
-    severity = str(data.get("severity") or "medium")
+    severity = data.severity or "medium"
     if severity not in Severity.__members__:
         errors["severity"] = _("Choose low, medium or high.")
     else:
         values["severity"] = Severity(severity)
-    period_days = parse_whole(str(data.get("period_days") or "7"), high=365)
+    period_days = parse_whole(data.period_days or "7", high=365)
     if period_days is None:
         errors["period_days"] = _("A whole number of days from 0 to 365.")
     else:
         values["period_days"] = period_days
-    values["photo_required"] = parse_flag(data.get("photo_required"))
+    values["photo_required"] = data.photo_required
     return values, errors
 
 
@@ -211,7 +210,7 @@ def save_item(
     session: Session,
     user: CurrentUser,
     code: str,
-    data: dict[str, Any],
+    data: ItemFields,
     item_id: int | None = None,
 ) -> TemplateItem:
     """Add an item to the draft, or change one of its items."""
@@ -320,7 +319,9 @@ def import_template(*, session: Session, user: CurrentUser, data: dict[str, Any]
     cleaned: list[dict[str, Any]] = []
     taken: set[str] = set()
     for n, raw in enumerate(raw_items if isinstance(raw_items, list) else [], start=1):
-        values, item_errors = clean_item(raw if isinstance(raw, dict) else {}, taken_codes=taken)
+        values, item_errors = clean_item(
+            ItemFields.from_form(raw if isinstance(raw, dict) else {}), taken_codes=taken
+        )
         for name, message in item_errors.items():
             errors[f"items[{n}].{name}"] = message
         taken.add(values["code"])

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Response, Template
 from inspect_app.auth.guards import admin_only
 from inspect_app.bounds import Id
 from inspect_app.checklists import service
+from inspect_app.checklists.schemas import ItemFields
 from inspect_app.db import attempt
 from inspect_app.deps import DbSession
 from inspect_app.errors import Invalid
@@ -84,7 +85,11 @@ class ChecklistsAdminController(Controller):
         try:
             with attempt(db):
                 service.save_item(
-                    session=db, user=request.user, code=code, data=data, item_id=item_id
+                    session=db,
+                    user=request.user,
+                    code=code,
+                    data=ItemFields.from_form(data),
+                    item_id=item_id,
                 )
         except Invalid as exc:
             return self._page(

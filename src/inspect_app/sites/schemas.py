@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from inspect_app.bounds import parse_flag
+from inspect_app.bounds import read_form
 from inspect_app.models import Site, SiteKind
 
 
@@ -69,14 +69,4 @@ class SiteFields:
     @classmethod
     def from_form(cls, data: Mapping[str, str]) -> SiteFields:
         """An unticked `active` box must arrive as "" (web.with_checkbox): absent means yes."""
-        text = {
-            f.name: str(data.get(f.name) or "").strip()
-            for f in fields(cls)
-            if f.name not in ("active", "owners")
-        }
-        owners = data.get("owners")
-        return cls(
-            **text,
-            active=parse_flag(data.get("active"), default=True),
-            owners=None if owners is None else str(owners),
-        )
+        return read_form(cls, data)

@@ -1,0 +1,41 @@
+"""Accounts and teams as typed into their forms (or given to `inspect-app create-user`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from inspect_app.bounds import read_form
+
+
+@dataclass(frozen=True)
+class AccountFields:
+    """What was typed for an account; `accounts.service` checks it. An empty password on an
+    edit keeps the current one."""
+
+    username: str = ""
+    password: str = ""
+    role: str = ""
+    display_name: str = ""
+    phone: str = ""
+    subdistrict_id: str = ""
+    city_wide: bool = False
+    active: bool = False
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, str]) -> AccountFields:
+        return read_form(cls, data, keep_spaces=("password",))
+
+
+@dataclass(frozen=True)
+class TeamFields:
+    """What was typed for a team."""
+
+    name_zh: str = ""
+    name_en: str = ""
+    subdistrict_id: str = ""
+    active: bool = True
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, str]) -> TeamFields:
+        return read_form(cls, data)
