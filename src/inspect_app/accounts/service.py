@@ -19,8 +19,6 @@ from inspect_app.i18n import gettext as _
 from inspect_app.models import (
     LoginLock,
     Role,
-    Site,
-    SiteOwner,
     Subdistrict,
     Team,
     TeamMember,
@@ -287,12 +285,3 @@ def owner_accounts(
 def is_owner_of(user: User, subdistrict_id: int) -> bool:
     """An owner account that may be a member of sites in this subdistrict."""
     return user.role == Role.owner and user.subdistrict_id == subdistrict_id
-
-
-def replace_site_owners(*, session: Session, site: Site, users: list[User]) -> None:
-    assert site.id is not None
-    session.exec(delete(SiteOwner).where(SiteOwner.site_id == site.id))
-    for user in users:
-        assert user.id is not None
-        session.add(SiteOwner(site_id=site.id, user_id=user.id))
-    session.flush()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, func, or_
+from sqlalchemy import delete, false, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from inspect_app.accounts.service import owner_accounts, replace_site_owners
+from inspect_app.accounts.service import owner_accounts
 from inspect_app.auth.service import CurrentUser
 from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
@@ -315,3 +315,13 @@ def _owners_from_form(
     if error:
         errors["owners"] = error
     return users
+
+
+def replace_site_owners(*, session: Session, site: Site, users: list[User]) -> None:
+    """The owner accounts that may see this site (sites owns who belongs to a site)."""
+    assert site.id is not None
+    session.exec(delete(SiteOwner).where(SiteOwner.site_id == site.id))
+    for user in users:
+        assert user.id is not None
+        session.add(SiteOwner(site_id=site.id, user_id=user.id))
+    session.flush()
