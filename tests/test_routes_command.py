@@ -25,11 +25,13 @@ def test_routes_lists_each_route_with_its_handler_and_guards(cli):
     rows = table(cli)
     upload = rows[("PUT", "/api/v1/inspections/{uuid:str}/photos/{photo_uuid:str}")]
     assert upload == (
-        "inspect_app.inspections.api.InspectionsApiController.upload_photo",
+        "inspect_app.inspections.api.InspectionsApiController.upload_finding",
         "require_login",
     )
     evidence = rows[("PUT", "/api/v1/rectifications/{item_id:int}/photos/{photo_uuid:str}")]
-    assert evidence[0] == "inspect_app.rectifications.api.RectificationsApiController.upload_photo"
+    assert (
+        evidence[0] == "inspect_app.rectifications.api.RectificationsApiController.upload_evidence"
+    )
     assert rows[("GET", "/dashboard")][1] == "require_roles(admin, supervisor)"
     assert rows[("GET", "/api/v1/dashboard/overdue")][1] == "require_roles(admin, supervisor)"
     assert rows[("GET", "/inspections/{uuid:str}/notice")][0].startswith("inspect_app.inspections.")

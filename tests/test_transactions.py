@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from inspect_app.db import Database, attempt
@@ -73,3 +74,14 @@ def test_no_module_but_db_commits_or_rolls_back():
         if ending.search(line)
     ]
     assert offenders == []
+
+
+def test_an_attempt_undoes_a_change_the_database_refuses_when_it_is_written(database):
+    """A duplicate key found only when the change is flushed is undone with its attempt, and the
+    transaction goes on (the retry of an overlapping replay depends on it)."""
+    with database.session(write=True) as session:
+        add(session, "a")
+        with pytest.raises(IntegrityError), attempt(session):
+            session.add(Subdistrict(code="a", name_zh="dup", name_en="dup"))
+        add(session, "b")
+    assert codes(database) == ["a", "b"]

@@ -220,6 +220,7 @@ def attempt(session: Session) -> Iterator[None]:
     savepoint = session.begin_nested()
     try:
         yield
+        session.flush()  # a refusal by the database (a unique key) lands here, not at the commit
     except BaseException as error:
         if keeps_changes(error):
             savepoint.commit()

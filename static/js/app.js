@@ -128,7 +128,9 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     if (form.getAttribute("action") !== "/logout") return;
     event.preventDefault();
     (outbox ? outbox.leave() : Promise.resolve(true)).then(function (go) {
-      if (go) { remember(page.user); tell(); }
+      if (!go) return;
+      remember(page.user);
+      if (navigator.onLine) tell(); else hide(); // no signal: the server is told later
     });
   });
   check();

@@ -296,9 +296,14 @@
   }
 
   // --- a follow-up visit: a verdict per active rectification item of one site ---
+  // The server's rule (RectificationOut.active); data kept before the server sent it has only
+  // the status.
+  function isActive(it) {
+    return "active" in it ? it.active : it.status === "open" || it.status === "fix_reported";
+  }
   function activeItems(siteId) {
     return ((data && data.items) || []).filter(function (it) {
-      return it.site_id === siteId && it.active;  // the server's rule (RectificationOut.active)
+      return it.site_id === siteId && isActive(it);
     });
   }
   // A photo kept on the phone; one the browser cannot draw (HEIC in Chromium) shows a

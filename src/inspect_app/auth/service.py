@@ -155,8 +155,8 @@ def authenticate(
 ) -> User:
     """Check credentials under the login limits. A valid device cookie among `cookies` makes
     this a trusted device (else `device` names one, e.g. a signed-in session; "" is an unknown
-    device, as every API client is). Failures are recorded in this transaction: the caller
-    commits even when it answers with the refusal."""
+    device, as every API client is). Failures are recorded in this transaction, and
+    kept: LoginRefused keeps its changes (`db.end_transaction`)."""
     now = utcnow()
     username = username.strip().lower()
     limits.prune(session=session, settings=settings, now=now)

@@ -143,7 +143,7 @@ class InspectionsApiController(Controller):
         return inspection_out(session=db, user=request.user, inspection=inspection)
 
     @put("/{uuid:str}/photos/{photo_uuid:str}", responses=ERRORS, **UPLOAD)
-    async def upload_photo(
+    async def upload_finding(
         self, request: Request, uuid: FromPath[str], photo_uuid: FromPath[str]
     ) -> PhotoOut:
         """A photo of a finding: multipart `file` plus `item_code`. Sending the same photo again

@@ -342,7 +342,9 @@ def _announce_submitted(
     session: Session, user: CurrentUser, inspection: Inspection, findings: list[Finding]
 ) -> None:
     if findings and not _findings_handlers:
-        raise RuntimeError("nothing opens rectification items: import inspect_app.rectifications")
+        raise RuntimeError(
+            "nothing opens rectification items: import inspect_app.rectifications.service"
+        )
     for handler in _findings_handlers:
         handler(session, user, inspection, findings)
 

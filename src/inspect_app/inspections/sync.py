@@ -80,11 +80,8 @@ def put_inspection(
                 time_zone=time_zone,
                 horizon_days=horizon_days,
             )
-        except Invalid as refusal:
-            refusal.keeps_changes = (
-                True  # the answers given so far stay; only the submit is refused
-            )
-            raise
+        except Invalid as refusal:  # the answers given so far stay; only the submit is refused
+            raise Invalid(refusal.message, fields=refusal.fields, keeps_changes=True) from None
     return inspection
 
 

@@ -185,7 +185,7 @@ class RectificationsApiController(Controller):
         return _detail(db, request, settings, item_id)
 
     @put("/{item_id:int}/photos/{photo_uuid:str}", responses=ERRORS, **UPLOAD)
-    async def upload_photo(
+    async def upload_evidence(
         self, request: Request, item_id: FromPath[Id], photo_uuid: FromPath[str]
     ) -> PhotoOut:
         """A photo of a fix (owner) or an 'after' photo (inspector): multipart `file`. Attach it

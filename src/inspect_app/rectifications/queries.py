@@ -175,7 +175,9 @@ def _conditions(f: ItemFilter, today: date) -> list[ColumnElement[bool]]:
     statuses = _statuses(f)
     if statuses is not None:
         where.append(Rectification.status.in_(statuses))
-    if f.overdue:  # with the active statuses, from _statuses: Rectification.overdue_clause
+    # Overdue (Rectification.overdue_clause) in two halves: the statuses are in _statuses' one
+    # IN list (the same condition twice misled PostgreSQL's planner), the date here.
+    if f.overdue:
         where.append(Rectification.deadline < today)
     if f.overdue_min is not None:
         where.append(Rectification.deadline <= add_days(today, -f.overdue_min))
