@@ -8,7 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from time import localtime
@@ -133,14 +133,8 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{target}"
         return
     template = request.getfixturevalue("pg_template")
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with _pg_database("t_", f'TEMPLATE "{template}"') as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -153,14 +147,23 @@ def empty_database(request, tmp_path) -> Iterator[str]:
         if IN_CI:
             pytest.fail("CI requires the PostgreSQL tests: TEST_DATABASE_URL is not set")
         pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (make test starts a cluster)")
-    name = "m_" + uuid.uuid4().hex[:12]
+    with _pg_database("m_") as url:
+        yield url
+
+
+@contextmanager
+def _pg_database(prefix: str, options: str = "") -> Iterator[str]:
+    """A throwaway PostgreSQL database (CREATE DATABASE ... `options`), dropped afterwards."""
+    name = prefix + uuid.uuid4().hex[:12]
     admin = _pg_admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        conn.execute(text(f'CREATE DATABASE "{name}" {options}'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

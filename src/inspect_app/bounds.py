@@ -68,6 +68,16 @@ def read_form(cls: type[F], data: Mapping[str, object], *, keep_spaces: tuple[st
     return cls(**values)
 
 
+class FormFields:
+    """Base of a typed form (a frozen dataclass): `from_form` reads it with `read_form`."""
+
+    KEEP_SPACES: tuple[str, ...] = ()  # fields taken as typed, e.g. a password
+
+    @classmethod
+    def from_form(cls: type[F], data: Mapping[str, object]) -> F:
+        return read_form(cls, data, keep_spaces=cls.KEEP_SPACES)  # type: ignore[attr-defined]
+
+
 def column_length(model: Any, name: str) -> int:
     """The length of a VARCHAR column, so a schema or form limit cannot drift from its table."""
     length: int | None = model.__table__.c[name].type.length

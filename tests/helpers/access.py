@@ -372,9 +372,9 @@ class Matrix:
             with_params(t, photo_uuid=lambda _r: new_uuid()) for t in self.targets("inspections")
         ]
 
-    def t_inspection_puts(self) -> list[Target]:
-        """A fresh id naming a site (a new inspection), and the existing inspections."""
-        new = [
+    def new_at_sites(self) -> list[Target]:
+        """A fresh client id at each site (a record the phone made and sends for the first time)."""
+        return [
             Target(
                 f"new at {t.label}",
                 lambda _r: {"uuid": new_uuid()},
@@ -385,6 +385,10 @@ class Matrix:
             )
             for t in self.targets("sites")
         ]
+
+    def t_inspection_puts(self) -> list[Target]:
+        """A fresh id naming a site (a new inspection), and the existing inspections."""
+        new = self.new_at_sites()
         return new + self.targets("inspections")[:-1]
 
     def t_photos(self) -> list[Target]:
@@ -463,17 +467,7 @@ class Matrix:
 
     def t_visit_puts(self) -> list[Target]:
         """A fresh visit id naming a site, and inspector1's visit to S1 sent again."""
-        new = [
-            Target(
-                f"new at {t.label}",
-                lambda _r: {"uuid": new_uuid()},
-                t.audience,
-                None,
-                "new",
-                t.site_id,
-            )
-            for t in self.targets("sites")
-        ]
+        new = self.new_at_sites()
         return [*new, self.targets("visits")[0]]
 
     def t_users(self) -> list[Target]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from inspect_app.bounds import read_form
+from inspect_app.bounds import FormFields
 
 
 @dataclass(frozen=True)
-class AccountFields:
+class AccountFields(FormFields):
     """What was typed for an account; `accounts.service` checks it. An empty password on an
     edit keeps the current one."""
 
@@ -22,20 +21,14 @@ class AccountFields:
     city_wide: bool = False
     active: bool = False
 
-    @classmethod
-    def from_form(cls, data: Mapping[str, str]) -> AccountFields:
-        return read_form(cls, data, keep_spaces=("password",))
+    KEEP_SPACES = ("password",)
 
 
 @dataclass(frozen=True)
-class TeamFields:
+class TeamFields(FormFields):
     """What was typed for a team."""
 
     name_zh: str = ""
     name_en: str = ""
     subdistrict_id: str = ""
     active: bool = True
-
-    @classmethod
-    def from_form(cls, data: Mapping[str, str]) -> TeamFields:
-        return read_form(cls, data)

@@ -3,12 +3,11 @@ an item as typed into the editor or found in an imported file."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from inspect_app.bounds import read_form
+from inspect_app.bounds import FormFields
 
 
 class TemplateItemOut(BaseModel):
@@ -34,7 +33,7 @@ class TemplateOut(TemplateSummaryOut):
 
 
 @dataclass(frozen=True)
-class ItemFields:
+class ItemFields(FormFields):
     """What was given for a checklist item; `checklists.service.clean_item` checks it. Blank
     severity and period mean medium and 7 days."""
 
@@ -46,7 +45,3 @@ class ItemFields:
     severity: str = ""
     period_days: str = ""
     photo_required: bool = False
-
-    @classmethod
-    def from_form(cls, data: Mapping[str, object]) -> ItemFields:
-        return read_form(cls, data)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from inspect_app.bounds import read_form
+from inspect_app.bounds import FormFields
 from inspect_app.models import Site, SiteKind
 
 
@@ -48,9 +47,10 @@ class SiteDetail(SitePublic):
 
 
 @dataclass(frozen=True)
-class SiteFields:
+class SiteFields(FormFields):
     """What was typed for a site, read once where it arrives (a form, a CSV row): the service
-    checks it (`sites.service.clean_site_fields`) and never sees the raw form."""
+    checks it (`sites.service.clean_site_fields`) and never sees the raw form. An unticked
+    `active` box must arrive as "" (web.with_checkbox): absent means yes."""
 
     kind: str = ""
     name_zh: str = ""
@@ -65,8 +65,3 @@ class SiteFields:
     credit_code: str = ""
     active: bool = True
     owners: str | None = None  # comma-separated usernames; None: the owners stay as they are
-
-    @classmethod
-    def from_form(cls, data: Mapping[str, str]) -> SiteFields:
-        """An unticked `active` box must arrive as "" (web.with_checkbox): absent means yes."""
-        return read_form(cls, data)
