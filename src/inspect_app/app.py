@@ -24,6 +24,11 @@ from inspect_app.auth.api import AuthApiController, MeApiController
 from inspect_app.auth.guards import require_login
 from inspect_app.auth.middleware import CSRF_COOKIE, AuthMiddleware
 from inspect_app.auth.views import AccountController, LoginController, logout, set_locale
+from inspect_app.campaigns.api import (
+    CampaignsApiController,
+    RoundsApiController,
+    TodoApiController,
+)
 from inspect_app.checklists.api import TemplatesApiController
 from inspect_app.checklists.views import ChecklistsAdminController
 from inspect_app.db import WRITE_METHODS, Database
@@ -121,6 +126,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RectificationsApiController,
             VisitsApiController,
             OverdueBoardApiController,
+            CampaignsApiController,
+            RoundsApiController,
+            TodoApiController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

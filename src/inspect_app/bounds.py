@@ -28,6 +28,15 @@ Version = Annotated[int, Ge(1), Le(MAX_INT32)]
 OptionalVersion = Annotated[int | None, Ge(1), Le(MAX_INT32)]
 
 
+def row_or_none(session: Any, model: type[F], row_id: int | None) -> F | None:
+    """The row with this id, or None, also for an id beyond what the table's key can hold
+    (INTEGER: 32 bits on PostgreSQL, which refuses the query rather than finding nothing)."""
+    if row_id is None or not 1 <= row_id <= MAX_INT32:
+        return None
+    found: F | None = session.get(model, row_id)
+    return found
+
+
 def parse_whole(raw: str | None, *, low: int = 0, high: int = MAX_ID) -> int | None:
     """A whole number written in ASCII digits within [low, high], else None.
 

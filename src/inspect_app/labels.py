@@ -1,13 +1,24 @@
-"""The words for stored values (status, severity, site kind, role, event) in the reader's
-language: one place for Python (chips, exports, API labels) and the pages (`labels` in Jinja).
-Each is a table of marked strings, translated when it is used; an unknown value is shown as is."""
+"""The words for stored values (status, severity, site kind, role, event, campaign words) in the
+reader's language: one place for Python (chips, exports, API labels) and the pages (`labels` in
+Jinja). Each is a table of marked strings, translated when it is used; an unknown value is shown
+as is."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from inspect_app.i18n import gettext, lazy
-from inspect_app.models import EventKind, RectificationStatus, Role, Severity, SiteKind
+from inspect_app.models import (
+    CoverageState,
+    EventKind,
+    Outcome,
+    RectificationStatus,
+    Repeat,
+    Role,
+    ScopeKind,
+    Severity,
+    SiteKind,
+)
 
 
 def _words(table: dict[str, str]) -> Callable[[str], str]:
@@ -65,4 +76,43 @@ event = _words(
         EventKind.extended: lazy("Deadline extended"),
         EventKind.cancelled: lazy("Cancelled"),
     }
+)
+# Campaigns: what was found at a site that could not be inspected, where a site stands in a
+# round, how a campaign repeats and what it covers.
+outcome = _words(
+    {
+        Outcome.closed_today: lazy("Closed for the day"),
+        Outcome.closed_down: lazy("Closed down"),
+        Outcome.told_to_close: lazy("Told to close"),
+        Outcome.refused: lazy("Refused entry"),
+        Outcome.absent: lazy("No one present"),
+    }
+)
+coverage = _words(
+    {
+        CoverageState.pending: lazy("Not yet"),
+        CoverageState.covered: lazy("Covered"),
+        CoverageState.unreachable: lazy("Visit again"),
+        "failing": lazy("Covered, failing"),
+    }
+)
+repeat = _words(
+    {
+        Repeat.once: lazy("Once"),
+        Repeat.days: lazy("Every few days"),
+        Repeat.weeks: lazy("Weekly"),
+        Repeat.months: lazy("Monthly"),
+    }
+)
+scope = _words(
+    {
+        ScopeKind.everything: lazy("Every site"),
+        ScopeKind.kinds: lazy("Sites of some kinds"),
+        ScopeKind.building: lazy("A building and its tenants"),
+        ScopeKind.team: lazy("The sites of a team"),
+        ScopeKind.sites: lazy("A list of sites"),
+    }
+)
+round_status = _words(
+    {"upcoming": lazy("Upcoming"), "running": lazy("Running"), "ended": lazy("Ended")}
 )

@@ -58,6 +58,7 @@ def inspection_out(*, session: Session, user: CurrentUser, inspection) -> Inspec
         latitude=inspection.latitude,
         longitude=inspection.longitude,
         accuracy_m=inspection.accuracy_m,
+        round_id=inspection.round_id,
         distance_to_site_m=summary.distance_m,
         score=summary.score,
         answers=answers,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from inspect_app.bounds import Id, Version, column_length
+from inspect_app.bounds import Id, OptionalId, Version, column_length
 from inspect_app.models import Answer, ChecklistTemplate, InspectionStatus, Result
 from inspect_app.photos.schemas import PhotoOut
 
@@ -42,6 +42,11 @@ class InspectionIn(BaseModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0)
+    round_id: OptionalId = Field(
+        default=None,
+        description="The campaign round this inspection was started from (the to do list); "
+        "it covers the site in that round when submitted",
+    )
 
 
 class AnswerOut(BaseModel):
@@ -64,6 +69,7 @@ class InspectionOut(BaseModel):
     latitude: float | None
     longitude: float | None
     accuracy_m: float | None
+    round_id: int | None
     distance_to_site_m: float | None
     score: int | None
     answers: list[AnswerOut]

@@ -74,18 +74,25 @@ def start_inspection(
     uuid: str,
     started_at: datetime | None = None,
     version: int | None = None,
+    round_id: int | None = None,
+    time_zone: str = "",
 ) -> Inspection:
-    """A new draft with the current published version (or the one the phone had cached)."""
+    """A new draft with the current published version (or the one the phone had cached),
+    linked to the campaign round it was started from, if any (checked by `on_round_link`;
+    `time_zone`, the office's, is needed then)."""
     _require_inspector(user)
     site = get_site(session=session, user=user, site_id=site_id)
     view = checklists.published(session=session, code=template_code, version=version)
     assert site.id is not None and view.version.id is not None
+    if round_id is not None:
+        _check_round_link(session, user, site, template_code, round_id, time_zone)
     inspection = Inspection(
         uuid=uuid,
         site_id=site.id,
         version_id=view.version.id,
         inspector_id=user.id,
         started_at=check_client_time(started_at, "started_at") if started_at else utcnow(),
+        round_id=round_id,
     )
     session.add(inspection)
     session.flush()
@@ -324,8 +331,36 @@ class Finding:
     severity: Severity
 
 
-FindingsHandler = Callable[[Session, CurrentUser, Inspection, list[Finding]], None]
+# (session, user, inspection, its findings, the office's time zone)
+FindingsHandler = Callable[[Session, CurrentUser, Inspection, list[Finding], str], None]
 _findings_handlers: list[FindingsHandler] = []
+# (session, user, site, template code, round id, time zone): raises if it may not be named
+RoundCheck = Callable[[Session, CurrentUser, Site, str, int, str], None]
+_round_checks: list[RoundCheck] = []
+
+
+def on_round_link(check: RoundCheck) -> RoundCheck:
+    """Register the check of a round named when an inspection starts (campaigns does: the
+    round must be running, include the site and use this checklist)."""
+    if check not in _round_checks:
+        _round_checks.append(check)
+    return check
+
+
+def _check_round_link(
+    session: Session,
+    user: CurrentUser,
+    site: Site,
+    template_code: str,
+    round_id: int,
+    time_zone: str,
+) -> None:
+    if not time_zone:
+        raise TypeError("a round is checked in the office's time zone: pass time_zone")
+    if not _round_checks:
+        raise RuntimeError("nothing checks campaign rounds: import inspect_app.campaigns.service")
+    for check in _round_checks:
+        check(session, user, site, template_code, round_id, time_zone)
 
 
 def on_submitted(handler: FindingsHandler) -> FindingsHandler:
@@ -339,14 +374,18 @@ def on_submitted(handler: FindingsHandler) -> FindingsHandler:
 
 
 def _announce_submitted(
-    session: Session, user: CurrentUser, inspection: Inspection, findings: list[Finding]
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    findings: list[Finding],
+    time_zone: str,
 ) -> None:
     if findings and not _findings_handlers:
         raise RuntimeError(
             "nothing opens rectification items: import inspect_app.rectifications.service"
         )
     for handler in _findings_handlers:
-        handler(session, user, inspection, findings)
+        handler(session, user, inspection, findings, time_zone)
 
 
 def submit(
@@ -370,12 +409,12 @@ def submit(
         for answer in answers_by_code(session=session, inspection=inspection).values()
         if answer.result == Result.failed and answer.item_code in items
     ]
-    _announce_submitted(session, user, inspection, findings)
     inspection.status = InspectionStatus.submitted
     inspection.submitted_at = utcnow()
     inspection.updated_at = inspection.submitted_at
     session.add(inspection)
     session.flush()
+    _announce_submitted(session, user, inspection, findings, time_zone)
     return inspection
 
 

@@ -34,6 +34,8 @@ def put_inspection(
             uuid=uuid,
             started_at=data.started_at,
             version=data.template_version,
+            round_id=data.round_id,
+            time_zone=time_zone,
         )
     else:
         inspection = service.get_inspection(session=session, user=user, uuid=uuid)

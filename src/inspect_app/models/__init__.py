@@ -1,6 +1,18 @@
 """Every table, grouped by domain. Timestamps are UTC; ids are integers unless phones make them."""
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
+from inspect_app.models.campaigns import (
+    COVERING_OUTCOMES,
+    Campaign,
+    CampaignRound,
+    CampaignSite,
+    CoverageState,
+    Outcome,
+    Repeat,
+    RoundSite,
+    ScopeKind,
+    SiteOutcome,
+)
 from inspect_app.models.inspections import (
     ACTIVE_STATUSES,
     Answer,
@@ -39,10 +51,15 @@ from inspect_app.models.people import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "COVERING_OUTCOMES",
     "Answer",
     "ApiToken",
     "AuthSession",
+    "Campaign",
+    "CampaignRound",
+    "CampaignSite",
     "ChecklistTemplate",
+    "CoverageState",
     "DeadlineRules",
     "EnumString",
     "EventKind",
@@ -52,16 +69,21 @@ __all__ = [
     "LockKind",
     "LoginAttempt",
     "LoginLock",
+    "Outcome",
     "Photo",
     "PhotoBlob",
     "Rectification",
     "RectificationEvent",
     "RectificationStatus",
+    "Repeat",
     "Result",
     "Role",
+    "RoundSite",
+    "ScopeKind",
     "Severity",
     "Site",
     "SiteKind",
+    "SiteOutcome",
     "SiteOwner",
     "Subdistrict",
     "Team",

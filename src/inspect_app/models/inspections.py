@@ -96,6 +96,8 @@ class Inspection(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     accuracy_m: float | None = None
+    # The campaign round it was started from (to do list); None when not, or matched later.
+    round_id: int | None = Field(default=None, foreign_key="campaign_round.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -129,7 +131,8 @@ class PhotoBlob(SQLModel, table=True):
 
 
 class Photo(SQLModel, table=True):
-    """A photo attached to an inspection item (and later to rectification events)."""
+    """A photo of an inspection item, of a rectification item (a fix), or of a site itself
+    (`site_id`: taken for an outcome recorded on the spot, e.g. a shop told to close)."""
 
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(max_length=36, unique=True)
@@ -138,6 +141,8 @@ class Photo(SQLModel, table=True):
     item_code: str | None = Field(default=None, max_length=40)
     rectification_id: int | None = Field(default=None, foreign_key="rectification.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="rectification_event.id", index=True)
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    outcome_id: int | None = Field(default=None, foreign_key="site_outcome.id", index=True)
     uploaded_by: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

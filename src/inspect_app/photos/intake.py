@@ -8,6 +8,7 @@ endpoint lives with that domain (`inspections.api`, `rectifications.api`)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -75,7 +76,7 @@ async def receive_photo(request: Request, photo_uuid: str, target: PhotoTarget) 
     )
     try:
         item_code = received.fields.get("item_code", "").strip() or slot.item_code
-        slot = service.Slot(item_code, slot.inspection_id, slot.rectification_id)
+        slot = dataclasses.replace(slot, item_code=item_code)
         sha256 = received.sha256 if received.file_path else None
 
         def replay_or_admit(session: Session) -> PhotoOut | service.Slot:

@@ -1,7 +1,8 @@
 """Photos in the database and in storage: idempotent by client UUID, deduplicated by SHA-256.
 
-A photo belongs to an inspection item (the finding) or to a rectification item (a fix, an
-'after' photo); either way it is visible exactly to those who may see that site."""
+A photo belongs to an inspection item (the finding), to a rectification item (a fix, an
+'after' photo) or to a site (an outcome recorded on the spot); either way it is visible exactly
+to those who may see that site."""
 
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ SIZES = ("thumb", "display", "original")
 
 @dataclass(frozen=True)
 class Slot:
-    """Where a new photo goes: an inspection's item, or a rectification item."""
+    """Where a new photo goes: an inspection's item, a rectification item, or a site itself
+    (a photo for an outcome recorded on the spot, attached to it when the outcome is sent)."""
 
     item_code: str
     inspection_id: int | None = None
     rectification_id: int | None = None
+    site_id: int | None = None
 
 
 def find_photo(*, session: Session, uuid: str) -> Photo | None:
@@ -40,7 +43,7 @@ def find_photo(*, session: Session, uuid: str) -> Photo | None:
 def get_photo(*, session: Session, user: CurrentUser, uuid: str) -> tuple[Photo, PhotoBlob]:
     """A photo whose site this user may see, and whose inspection, if it belongs to one, they
     may see (a draft's photos are its inspector's and the office's); 404 otherwise."""
-    site_id = func.coalesce(Inspection.site_id, Rectification.site_id)
+    site_id = func.coalesce(Inspection.site_id, Rectification.site_id, Photo.site_id)
     row = session.exec(
         select(Photo, PhotoBlob)
         .join(PhotoBlob, PhotoBlob.sha256 == Photo.sha256)
@@ -67,9 +70,10 @@ def blobs_for(*, session: Session, photos: dict[str, list[Photo]]) -> list[Photo
 
 def replay_or_conflict(*, photo: Photo, slot: Slot, sha256: str | None) -> Photo:
     """The same photo sent again is answered with what is stored; other content is refused."""
-    if (photo.inspection_id, photo.rectification_id, photo.item_code) != (
+    if (photo.inspection_id, photo.rectification_id, photo.site_id, photo.item_code) != (
         slot.inspection_id,
         slot.rectification_id,
+        slot.site_id,
         slot.item_code,
     ):
         raise Conflict(_("This photo id is already used for another item."))
@@ -119,6 +123,7 @@ def record_photo(
         sha256=processed.sha256,
         inspection_id=slot.inspection_id,
         rectification_id=slot.rectification_id,
+        site_id=slot.site_id,
         item_code=slot.item_code,
         uploaded_by=user.id,
     )

@@ -176,7 +176,11 @@ def _record(
 
 @inspections.on_submitted
 def open_items(
-    session: Session, user: CurrentUser, inspection: Inspection, findings: list[inspections.Finding]
+    session: Session,
+    user: CurrentUser,
+    inspection: Inspection,
+    findings: list[inspections.Finding],
+    time_zone: str,
 ) -> None:
     """One open item per finding of a submitted inspection, due by the deadline the inspector
     set, its first event carrying the inspector's note."""
