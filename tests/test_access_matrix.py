@@ -56,6 +56,8 @@ AUDIENCE = {
     "S1 draft": frozenset({"inspector1", "supervisor", "admin"}),
     "Y1 draft": frozenset({"inspector12", "supervisor2"}),
     "wutong office": ADMINS,  # Wutong's accounts and teams, and where its admin adds things
+    "S1 office": OFFICE - {"supervisor2"},  # Wutong's campaigns
+    "Y1 office": frozenset({"supervisor2"}),  # Yinxing's campaigns
 }
 
 Rule = Callable[[str, Target], int]
@@ -273,6 +275,24 @@ EXPECT: dict[str, list[Row]] = {
         R("GET /dashboard", only(OFFICE, everyone(200))),
         R("GET /api/v1/dashboard/overdue", only(OFFICE, everyone(200))),
     ],
+    "campaigns": [
+        R("GET /api/v1/campaigns", only(OFFICE, everyone(200))),
+        R("POST /api/v1/campaigns", only(OFFICE, everyone(201))),
+        R("GET /api/v1/campaigns/{campaign_id:int}", only(OFFICE, seen(200)), "campaigns"),
+        R("PATCH /api/v1/campaigns/{campaign_id:int}", only(OFFICE, seen(200)), "campaigns"),
+        R("GET /api/v1/campaigns/{campaign_id:int}/rounds", only(OFFICE, seen(200)),
+          "campaigns"),
+        R("POST /api/v1/campaigns/{campaign_id:int}/rounds", only(OFFICE, seen(201)),
+          "campaigns"),
+        R("GET /api/v1/rounds/{round_id:int}/coverage", only(OFFICE, seen(200)), "rounds"),
+        R("GET /api/v1/rounds/{round_id:int}/sites", only(OFFICE, seen(200)), "rounds"),
+        R("PUT /api/v1/rounds/{round_id:int}/assignments", only(OFFICE, seen(200)), "rounds"),
+        R("PUT /api/v1/rounds/{round_id:int}/outcomes/{uuid:str}",
+          only(SIGNED_IN - OWNERS, seen(200)), "round_outcomes"),
+        R("PUT /api/v1/rounds/{round_id:int}/sites/{site_id:int}/photos/{photo_uuid:str}",
+          only(SIGNED_IN - OWNERS, seen(200)), "round_outcomes"),
+        R("GET /api/v1/me/todo", everyone(200)),
+    ],
     "visits": [
         R("POST /visits/new", starting(303), "sites"),
         R("GET /visits/{uuid:str}", only(INSPECTORS, seen(200)), "visits"),
@@ -373,6 +393,31 @@ RECTIFY = {
     "cancel": Call(change(reason="误报"), fresh=True),
 }
 
+
+def a_campaign(a: Ask) -> dict:
+    today = office_today()
+    return {
+        "json": {
+            "name_zh": a.m.unique("矩阵新行动"),
+            "template_code": FIRE,
+            "scope": "all",
+            "starts_on": str(today),
+            "ends_on": str(today + timedelta(days=3)),
+        }
+    }
+
+
+def next_round(a: Ask) -> dict:
+    later = office_today() + timedelta(days=30)
+    return {"json": {"starts_on": str(later), "ends_on": str(later + timedelta(days=6))}}
+
+
+def reassignment(a: Ask) -> dict:
+    site = a.target.site_id
+    team = a.m.team_of_site(site) if site in (a.m.s1.id, a.m.y1.id) else 1
+    return {"json": {"site_ids": [site], "to_team_id": team}}
+
+
 CALLS: dict[str, Call] = {
     "POST /login": Call(form(**SIGN_IN), spare=True),
     "POST /logout": Call(spare=True),
@@ -425,6 +470,16 @@ CALLS: dict[str, Call] = {
     "PUT /api/v1/rectifications/{item_id:int}/photos/{photo_uuid:str}": Call(a_photo()),
     **{f"POST /rectifications/{{item_id:int}}/{k}": call for k, call in RECTIFY.items()},
     **{f"POST /api/v1/rectifications/{{item_id:int}}/{k}": call for k, call in RECTIFY.items()},
+    "POST /api/v1/campaigns": Call(a_campaign),
+    "PATCH /api/v1/campaigns/{campaign_id:int}": Call({"json": {"name_en": "Matrix"}}),
+    "POST /api/v1/campaigns/{campaign_id:int}/rounds": Call(next_round, fresh=True),
+    "PUT /api/v1/rounds/{round_id:int}/assignments": Call(reassignment),
+    "PUT /api/v1/rounds/{round_id:int}/outcomes/{uuid:str}": Call(
+        lambda a: {"json": {"site_id": a.params["site_id"], "outcome": "absent"}}
+    ),
+    "PUT /api/v1/rounds/{round_id:int}/sites/{site_id:int}/photos/{photo_uuid:str}": Call(
+        a_photo()
+    ),
     "POST /visits/new": Call(lambda a: form(site_id=str(a.target.site_id))),
     "PUT /api/v1/visits/{uuid:str}": Call(lambda a: {"json": {"site_id": a.target.site_id}}),
 }
@@ -531,7 +586,7 @@ def test_every_route_has_a_row(bare_app):
 
 IDS = (
     {name: 1 for name in ("site_id", "user_id", "team_id", "item_id", "session_id", "token_id")}
-    | {"lock_id": 1}
+    | {"lock_id": 1, "campaign_id": 1, "round_id": 1}
     | {name: MISSING_UUID for name in ("uuid", "photo_uuid")}
     | {"item_code": "F01", "path": "x"}
 )

@@ -26,6 +26,7 @@ from inspect_app.models import (
     LoginLock,
     Rectification,
     Role,
+    Site,
     Subdistrict,
     Team,
     TeamMember,
@@ -469,6 +470,74 @@ class Matrix:
         """A fresh visit id naming a site, and inspector1's visit to S1 sent again."""
         new = self.new_at_sites()
         return [*new, self.targets("visits")[0]]
+
+    # --- campaigns: one running round in each subdistrict, over all its sites -------------
+
+    def new_campaign(self, key: str) -> dict:
+        """A one-off fire-safety campaign over every site of S1's or Y1's subdistrict, running
+        today, planned by that subdistrict's supervisor; returns the API's campaign."""
+        planner = {"S1": "supervisor", "Y1": "supervisor2"}[key]
+        body = {
+            "name_zh": self.unique("矩阵行动"),
+            "template_code": FIRE,
+            "scope": "all",
+            "starts_on": str(office_today() - timedelta(days=1)),
+            "ends_on": str(office_today() + timedelta(days=5)),
+        }
+        r = self.api.post("/api/v1/campaigns", headers=self.bearer(planner), json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    @cached_property
+    def _campaigns(self) -> dict[str, dict]:
+        return {key: self.new_campaign(key) for key in AUTHOR}
+
+    def t_campaigns(self) -> list[Target]:
+        out = [
+            Target(
+                f"{key} campaign",
+                {"campaign_id": self._campaigns[key]["id"]},
+                f"{key} office",
+                site_id=self.site(key).id,
+                renew=lambda _r, key=key: {"campaign_id": self.new_campaign(key)["id"]},
+            )
+            for key in AUTHOR
+        ]
+        return [*out, Target("missing campaign", {"campaign_id": MISSING_ID}, "nobody")]
+
+    def t_rounds(self) -> list[Target]:
+        """The running round of each campaign; `site_id` names the site a body is about."""
+        out = [
+            Target(
+                f"{key} round",
+                {"round_id": self._campaigns[key]["current_round"]["id"]},
+                f"{key} office",
+                site_id=self.site(key).id,
+            )
+            for key in AUTHOR
+        ]
+        return [*out, Target("missing round", {"round_id": MISSING_ID}, "nobody", site_id=1)]
+
+    def t_round_outcomes(self) -> list[Target]:
+        """A new outcome (or site photo) at S1 / Y1 in its subdistrict's round: the site's
+        audience may record it (owners excepted, by role)."""
+        return [
+            replace(
+                t,
+                params=lambda _r, t=t: {
+                    **t.params_for(""),
+                    "site_id": t.site_id,
+                    "uuid": new_uuid(),
+                    "photo_uuid": new_uuid(),
+                },
+                audience=t.label.split()[0] if t.label != "missing round" else "nobody",
+            )
+            for t in self.targets("rounds")
+        ]
+
+    def team_of_site(self, site_id: int) -> int:
+        with self.world.session() as s:
+            return s.get_one(Site, site_id).team_id
 
     def t_users(self) -> list[Target]:
         return [

@@ -258,6 +258,8 @@ class SitePhotos:
         self.user, self.round_id, self.site_id, self.time_zone = user, round_id, site_id, time_zone
 
     def locate(self, session: Session) -> Slot:
+        if self.user.role == Role.owner:
+            raise Forbidden(_("Only inspection staff record outcomes."))
         site_of_round(
             session=session,
             user=self.user,
@@ -268,8 +270,6 @@ class SitePhotos:
         return Slot(item_code="", site_id=self.site_id)
 
     def admit(self, session: Session, item_code: str) -> Slot:
-        if self.user.role == Role.owner:
-            raise Forbidden(_("Only inspection staff record outcomes."))
         return self.locate(session)
 
 
