@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -40,7 +41,9 @@ class CampaignIn(BaseModel):
     building_id: OptionalId = None
     team_id: OptionalId = None
     site_ids: list[Id] = Field(default_factory=list, max_length=MAX_LISTED_SITES)
-    site_refs: list[str] = Field(default_factory=list, max_length=MAX_LISTED_SITES)
+    site_refs: list[Annotated[str, Field(max_length=REF_MAX)]] = Field(
+        default_factory=list, max_length=MAX_LISTED_SITES
+    )
     include_later: bool = Field(
         default=False, description="Sites added to the scope after a round began join it"
     )
@@ -188,7 +191,9 @@ class OutcomeIn(BaseModel):
     site_id: Id
     outcome: Outcome
     note: str = Field(default="", max_length=column_length(SiteOutcome, "note"))
-    photo_ids: list[str] = Field(default_factory=list, max_length=MAX_OUTCOME_PHOTOS)
+    photo_ids: list[Annotated[str, Field(max_length=36)]] = Field(
+        default_factory=list, max_length=MAX_OUTCOME_PHOTOS
+    )
     recorded_at: datetime | None = Field(
         default=None, description="When it was recorded on the phone (offline: earlier)"
     )
