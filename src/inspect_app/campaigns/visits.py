@@ -301,7 +301,9 @@ def record_outcome(
     if existing is not None:
         fieldwork_round(session=session, user=user, round_id=existing.round_id)
         assert existing.id is not None
-        if existing.recorded_by == user.id and _same_outcome(existing, round_id, data, outcome_photos(session, existing.id)):
+        if existing.recorded_by == user.id and _same_outcome(
+            existing, round_id, data, outcome_photos(session, existing.id)
+        ):
             return existing
         raise Conflict(_("This outcome id is already used for another record."))
     if user.role == Role.owner:
