@@ -43,7 +43,7 @@ window.InspectTodo = (function () {
   // Each card as the outbox leaves it; the counts are the server's (data-base) plus the change.
   function mark(root, records, me) {
     const msg = root.dataset, by = waiting(records, me), change = { pending: 0, again: 0, done: 0 };
-    Object.keys(by).forEach((k) => { if (by[k].rec.state !== "refused") seen[k] = by[k]; });
+    Object.keys(by).forEach((k) => { if (by[k].rec.state === "refused") delete seen[k]; else seen[k] = by[k]; });
     root.querySelectorAll(".todo-site[data-round]").forEach((card) => {
       const k = key(card.dataset.round, card.dataset.site), now = by[k], w = now || seen[k];
       const note = card.querySelector(".todo-note"), chip = card.querySelector(".badge.again");
@@ -163,6 +163,8 @@ window.InspectTodo = (function () {
       }
       g.items.push(it);
     });
+    const opened = {}; // drawn again after each change: what the person opened stays open
+    box.querySelectorAll(".todo-group").forEach((d) => { opened[d.parentNode.dataset.round + d.dataset.group] = d.open; });
     box.textContent = "";
     rounds.forEach((r) => {
       const section = el("section", "todo-round"), days = daysLeft(r.it.round_ends_on);
@@ -172,7 +174,8 @@ window.InspectTodo = (function () {
       r.groups.sort((a, b) => a.order - b.order).forEach((g, i) => {
         const details = el("details", "site-group card todo-group"), summary = el("summary"), head = el("span", "group-head");
         details.dataset.group = g.key;
-        details.open = items.length <= 60 || i === 0;
+        const was = opened[r.id + g.key];
+        details.open = was === undefined ? items.length <= 60 || i === 0 : was;
         head.appendChild(el("strong", "", g.title));
         head.appendChild(el("span", "muted", plural(msg, "msgSites", g.items.length)));
         summary.appendChild(head);
@@ -208,7 +211,7 @@ window.InspectTodo = (function () {
     const msg = form.dataset, needsNote = msg.needsNote.split(" "), needsPhoto = msg.needsPhoto.split(" ");
     const input = form.querySelector("#outcome-photo"), thumbs = form.querySelector(".thumbs");
     const state = form.querySelector("#outcome-state");
-    let photo = null;
+    let photo = null, shrinking = Promise.resolve(); // the photo, once shrunk on the phone
     const chosen = () => (form.querySelector("input[name=outcome]:checked") || {}).value || "";
     function error(name, text) {
       const p = form.querySelector('[data-error-for="' + name + '"]');
@@ -247,7 +250,7 @@ window.InspectTodo = (function () {
       const file = input.files[0];
       input.value = "";
       if (!file) return;
-      window.InspectPhotos.shrink(file).then((blob) => {
+      shrinking = window.InspectPhotos.shrink(file).then((blob) => {
         photo = { blob, name: file.name || "photo.jpg" };
         thumbs.textContent = "";
         app.thumb(thumbs, URL.createObjectURL(blob), msg.msgNoPreview);
@@ -295,8 +298,11 @@ window.InspectTodo = (function () {
       try { sessionStorage.setItem(FLASH, fill(msg.msgRecorded, { what: rec.label }) + (now ? " " + msg.msgKept : "")); } catch (e) { /* none */ }
       opts.done(rec);
     }
-    form.addEventListener("submit", (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      await shrinking; // never refused: photo-shrink.js keeps the file as it is when it must
       const outcome = chosen(), note = form.elements.note.value.trim();
       const wrong = [];
       if (!outcome) wrong.push(["outcome", msg.msgChoose]);
@@ -306,11 +312,10 @@ window.InspectTodo = (function () {
       problem("");
       wrong.forEach(([name, text]) => error(name, text));
       if (wrong.length) {
+        button.disabled = false;
         form.querySelector('[data-error-for="' + wrong[0][0] + '"]').closest(".field").scrollIntoView({ block: "center" });
         return;
       }
-      const button = form.querySelector("button[type=submit]");
-      button.disabled = true;
       save(outcome, note).then(send).finally(() => { button.disabled = false; });
     });
     required();
