@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from tests.helpers.app import office_today
 from tests.helpers.browser import (
     CONTROLLED,
+    SMALL_TARGETS_JS,
     api_token,
     forgive_offline_errors,
     outbox_counts,
@@ -111,6 +112,7 @@ def test_inspector_works_through_the_todo_and_coverage_rises(
     expect(section).to_contain_text("3 days left")
     expect(section.locator(".todo-site")).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate(SMALL_TARGETS_JS) == []
     before = counts(page)
     shot(page, "en-home-todo")
 
@@ -165,6 +167,8 @@ def test_inspector_works_through_the_todo_and_coverage_rises(
         "Add a photo of the premises."
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    small = page.evaluate(SMALL_TARGETS_JS)  # the photo input is worked by its label, a button
+    assert [t for t in small if not t.startswith('input "file"')] == []
     shot(page, "en-outcome-errors")
     page.locator("#outcome-note").fill("Foot spa without a permit, told to stop trading")
     page.locator("#outcome-photo").set_input_files(str(photo(tmp_path)))
@@ -209,6 +213,7 @@ def test_offline_outcome_with_a_photo_is_sent_exactly_once(own_server, new_phone
     page.reload()  # served by the service worker, filled from IndexedDB
     expect(card(page, round_id, d["id"])).to_be_visible()
     before = counts(page)
+    assert page.evaluate(SMALL_TARGETS_JS) == []
     shot(page, "en-offline-todo")
 
     # Told to close, with a photo, in the basement.
