@@ -42,7 +42,7 @@ SHELL_TEMPLATES = (
     "_outbox.html",
     "home/_todo.html",
     "home/_todo_macros.html",
-    "campaigns/_outcome_form.html",
+    "campaigns/_todo_outcome.html",
 )
 NO_CACHE = {"Cache-Control": "no-cache"}
 

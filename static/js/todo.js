@@ -1,5 +1,5 @@
 /* The inspector's to do (templates/home/_todo.html) and the "could not inspect" form
- * (templates/campaigns/_outcome_form.html), on the home and to do pages and on the offline page.
+ * (templates/campaigns/_todo_outcome.html), on the home and to do pages and on the offline page.
  * - "Sort by distance" asks for the phone's position only when tapped, then orders each
  *   round's groups by their nearest site (the building first in its group, its tenants by
  *   distance; sites without a position last).
