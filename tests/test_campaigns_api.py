@@ -232,7 +232,7 @@ def test_access_rules(client, api_token, world):
         assert client.get("/api/v1/campaigns", headers=headers).status_code == 403
         assert client.get(f"/api/v1/rounds/{round_id}/coverage", headers=headers).status_code == 403
     owner_todo = client.get("/api/v1/me/todo", headers=api_token("owner1")).json()
-    assert owner_todo == {"items": [], "total": 0}
+    assert owner_todo == {"items": [], "total": 0, "done_today": 0}
     other = api_token("supervisor2")
     assert client.get(f"/api/v1/campaigns/{campaign['id']}", headers=other).status_code == 404
     assert client.get(f"/api/v1/rounds/{round_id}/coverage", headers=other).status_code == 404

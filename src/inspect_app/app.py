@@ -39,6 +39,7 @@ from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
 from inspect_app.overview.home import home
 from inspect_app.overview.site_page import SitePageController
+from inspect_app.overview.todo import TodoController
 from inspect_app.photos.api import NO_COMPRESSION, PhotosApiController
 from inspect_app.photos.storage import DirectoryStorage
 from inspect_app.pwa import manifest, offline_page, service_worker
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountController,
             SitesController,
             SitePageController,
+            TodoController,
             AdminUsersController,
             AdminTeamsController,
             ChecklistsAdminController,

@@ -16,6 +16,7 @@ from litestar.response import Template
 
 from inspect_app.deps import AppSettings
 from inspect_app.i18n import gettext as _
+from inspect_app.models import Outcome
 from inspect_app.web import HTMX_FILE, render, static_url_for
 
 THEME_COLOUR = "#0b5cad"
@@ -29,11 +30,20 @@ SHELL_FILES = (
     "js/photo-shrink.js",
     "js/uploads.js",
     "js/walkthrough.js",
+    "js/todo.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
 SHELL_PAGES = ("/offline",)
-SHELL_TEMPLATES = ("base.html", "offline.html", "_nav.html", "_outbox.html")
+SHELL_TEMPLATES = (
+    "base.html",
+    "offline.html",
+    "_nav.html",
+    "_outbox.html",
+    "home/_todo.html",
+    "home/_todo_macros.html",
+    "campaigns/_todo_outcome.html",
+)
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
@@ -92,4 +102,4 @@ def offline_page(request: Request) -> Template:
     """The offline inspection page: works from data kept on the phone (see static/js/offline.js).
     Open to anyone and rendered for nobody (templates/offline.html sets `public_page`): the
     service worker keeps it and shows it to whoever holds the phone, signed in or not."""
-    return render(request, "offline.html")
+    return render(request, "offline.html", outcomes=list(Outcome))

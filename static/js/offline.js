@@ -8,11 +8,14 @@
  * record (its own UUID); each verdict, "Fixed" with an after photo or "Not fixed" with a note
  * and maybe a new deadline, goes into the outbox as a "verdict" record naming that visit, keyed
  * by its request_id, its photo keyed by the photo uuid. Every record carries the user who made
- * it, so only that account sends it. */
+ * it, so only that account sends it.
+ * The to do of campaign rounds (todo.js draws it) starts an inspection linked to its round, or
+ * opens "could not inspect" (#outcome-{round}-{site}; also at /todo/{round}/{site}/outcome,
+ * which the service worker answers with this page when there is no signal). */
 (function () {
   "use strict";
   var root = document.getElementById("offline");
-  var outbox = window.InspectOutbox, app = window.InspectApp;
+  var outbox = window.InspectOutbox, app = window.InspectApp, todo = window.InspectTodo;
   if (!root || !outbox) return;
   var msg = root.dataset;
   var zh = msg.lang === "zh_CN";
@@ -30,16 +33,60 @@
     return e;
   }
 
-  // --- the list: inspections on this phone, and the user's sites to start one ---
+  // --- the list: the to do, inspections on this phone, and the user's sites to start one ---
   function count(key, n) { return fill(outbox.plural(msg, key, n), { n: n }); }
+  function only(id) {
+    ["offline-home", "offline-walk", "offline-visit", "offline-outcome"].forEach(function (s) { $(s).hidden = s !== id; });
+  }
   function showHome() {
-    $("offline-home").hidden = false;
-    $("offline-walk").hidden = true;
-    $("offline-visit").hidden = true;
+    only("offline-home");
     $("offline-data").textContent = data
       ? fill(msg.msgDataSaved, { time: new Date(data.saved).toLocaleString() }) : msg.msgNoData;
+    showTodo();
     showDrafts();
     showSites();
+    todo.flash();
+  }
+  function templateOf(code) { return data && data.templates.filter(function (t) { return t.code === code; })[0]; }
+  function showTodo() {
+    var box = $("todo");
+    todo.draw(box, data && data.todo, {
+      zh: zh, saved: data && data.saved, start: startFromTodo,
+      title: function (code) { var t = templateOf(code); return t ? name(t, "title") : code; }
+    });
+    return outbox.all("records").then(function (records) { todo.mark(box, records, author().user); });
+  }
+  function todoItem(roundId, siteId) {
+    return ((data && data.todo && data.todo.items) || []).filter(function (it) {
+      return it.round_id === roundId && it.site_id === siteId;
+    })[0];
+  }
+  // The round's checklist at the site: the draft this phone has of it, else a new one.
+  function startFromTodo(it) {
+    var template = templateOf(it.template_code);
+    if (!template) return;
+    var site = data.sites.filter(function (s) { return s.id === it.site_id; })[0] || it;
+    outbox.all("records").then(function (records) {
+      var draft = records.filter(function (r) {
+        return r.kind === "inspection" && mine(r) && !r.submit && r.body.site_id === it.site_id && r.body.template_code === it.template_code;
+      })[0];
+      if (draft) location.hash = draft.uuid; else start(site, template, it.round_id);
+    });
+  }
+  var outcomeForm = todo.wireForm($("outcome-form"), {
+    author: author,
+    done: function () { if (location.pathname === "/offline") location.hash = ""; else location.href = "/offline#"; }
+  });
+  function showOutcome(roundId, siteId) {
+    var it = todoItem(roundId, siteId), form = $("outcome-form");
+    if (!it) { showHome(); return; }
+    only("offline-outcome");
+    outcomeForm.reset();
+    form.dataset.round = roundId;
+    form.dataset.site = siteId;
+    form.dataset.label = name(it, "name");
+    $("offline-outcome-site").textContent = name(it, "name");
+    $("offline-outcome-round").textContent = fill($("todo").dataset.msgRound, { campaign: name(it, "campaign_name"), n: it.round_number });
   }
   // Submitted records listed on this page (uuid -> label): once the outbox has sent one (and
   // dropped it), the row says so at once, linking to the server's copy, until the page reloads.
@@ -166,12 +213,13 @@
     return data && data.me ? { user: data.me.id, username: data.me.username } : {};
   }
   function mine(rec) { return !!rec.user && rec.user === author().user; }
-  function start(site, template) {
+  function start(site, template, roundId) {
     var rec = outbox.record("inspection", Object.assign({
       label: name(site, "name") + " · " + name(template, "title"),
       body: { site_id: site.id, template_code: template.code, template_version: template.version,
               started_at: new Date().toISOString(), answers: [] }
     }, author()));
+    if (roundId) rec.body.round_id = roundId; // from the to do: it covers the site in that round
     outbox.put("records", rec).then(function () { location.hash = rec.uuid; });
   }
 
@@ -181,9 +229,7 @@
       return t.code === rec.body.template_code && t.version === rec.body.template_version;
     })[0];
     if (!template) { showHome(); return; }
-    $("offline-home").hidden = true;
-    $("offline-visit").hidden = true;
-    $("offline-walk").hidden = false;
+    only("offline-walk");
     $("offline-title").textContent = rec.label;
     $("offline-check").textContent = rec.error ? rec.error.message : "";
     var list = $("offline-items");
@@ -312,9 +358,7 @@
   function showVisit(siteId) {
     var site = data && data.sites.filter(function (s) { return s.id === siteId; })[0];
     if (!site) { showHome(); return; }
-    $("offline-home").hidden = true;
-    $("offline-walk").hidden = true;
-    $("offline-visit").hidden = false;
+    only("offline-visit");
     $("offline-visit-title").textContent = name(site, "name");
     outbox.all("records").then(function (records) {
       var list = $("offline-visit-items");
@@ -424,6 +468,7 @@
         !== JSON.stringify((data.items || []).map(function (it) { return it.id; }));
       if (same) data = saved;
       if (!$("offline-home").hidden) {
+        showTodo();
         showDrafts();
         if (itemsChanged) showSites();
       } else if (!$("offline-visit").hidden) {
@@ -439,6 +484,14 @@
 
   function route() {
     var id = location.hash.slice(1);
+    var at = /^\/todo\/(\d+)\/(\d+)\/outcome$/.exec(location.pathname); // no signal for that page
+    var pair = /^(outcome|todo-start)-(\d+)-(\d+)$/.exec(id) || (at && !id && ["", "outcome", at[1], at[2]]);
+    if (pair && pair[1] === "outcome") { showOutcome(Number(pair[2]), Number(pair[3])); return; }
+    if (pair) { // a start from the home page without signal
+      var it = todoItem(Number(pair[2]), Number(pair[3]));
+      if (it) startFromTodo(it); else showHome();
+      return;
+    }
     if (!id) { showHome(); return; }
     if (id.indexOf("visit-") === 0) { showVisit(Number(id.slice(6))); return; }
     outbox.get("records", id).then(function (rec) { if (rec && mine(rec)) showWalk(rec); else showHome(); });

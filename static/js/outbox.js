@@ -8,6 +8,9 @@
  *            (PUT /api/v1/visits/{uuid}); each verdict on it is {uuid (= request_id), kind:
  *            "verdict", item_id, body (the POST .../verify JSON, naming body.visit_uuid),
  *            submit: true, dirty: false}. A visit record goes once its verdicts are sent.
+ *            An outcome at a site of a campaign round ("could not inspect", todo.js) is {uuid,
+ *            kind: "outcome", round_id, site_id, body (the PUT /api/v1/rounds/{round_id}/
+ *            outcomes/{uuid} JSON), submit: true, dirty: false}, sent once its photo is.
  *            `user` is who made the record: only that account sends it (another account
  *            signed in on the same phone sees it held, never sends it under its own name);
  *            a record without one (older versions) is nobody's: held, never sent.
@@ -16,8 +19,9 @@
  *            offline page still counts it for the "failed item needs a photo" rule).
  *   meta     {key, value}: "lastSync" (ISO time), "paused" (true after a 401), "me" (who
  *            is signed in, as the last page or the server said; null: nobody), "data"
- *            (sites, templates, the user, and the active rectification items with their
- *            finding-photo thumbnails as Blobs, kept for offline work).
+ *            (sites, templates, the user, the active rectification items with their
+ *            finding-photo thumbnails as Blobs, and the to do of campaign rounds, kept for
+ *            offline work).
  * One account's data at a time: switchTo() drops it when another (or nobody) signs in; records
  * stay, each its maker's. localStorage (key: body data-key-offline) names its owner (for app.js).
  * One sync round: every changed record as a draft (submit false), then the photos one by one
@@ -126,6 +130,9 @@
     return sendJson("PUT", "/api/v1/inspections/" + rec.uuid, { ...rec.body, submit });
   }
   function putVisit(rec) { return sendJson("PUT", "/api/v1/visits/" + rec.uuid, rec.body); }
+  function putOutcome(rec) {
+    return sendJson("PUT", "/api/v1/rounds/" + rec.round_id + "/outcomes/" + rec.uuid, rec.body);
+  }
   // Who is signed in: "paused" (401), "retry" (no answer) or the user. Nobody while a sign-out
   // waits to reach the server (app.js tells it first): nothing is sent or loaded meanwhile.
   async function whoAmI() {
@@ -198,6 +205,20 @@
     data.items = data.items.filter((it) => it !== old);
     if (detail.active) {
       data.items.push({ ...detail, thumbs: old ? old.thumbs : [] });
+    }
+    await setMeta("data", data);
+  }
+  // The server has the outcome: the phone's to do says so at once (gone once covered, else
+  // to visit again), and today's count of sites done grows.
+  async function outcomeDone(rec, stored) {
+    const data = await getMeta("data");
+    if (!data || !data.todo || !stored) return;
+    const row = data.todo.items.find((t) => t.round_id === rec.round_id && t.site_id === rec.site_id);
+    if (stored.covers) {
+      data.todo.items = data.todo.items.filter((t) => t !== row);
+      if (row) data.todo.done_today = (data.todo.done_today || 0) + 1;
+    } else if (row) {
+      Object.assign(row, { state: "unreachable", outcome: stored.outcome });
     }
     await setMeta("data", data);
   }
@@ -279,14 +300,15 @@
   }
   async function submitRecord(run, rec, own, visits) {
     if (own.some((p) => !p.sent)) return;
-    const verdict = rec.kind === "verdict";
+    const verdict = rec.kind === "verdict", outcome = rec.kind === "outcome";
     const visit = verdict && visits[rec.body.visit_uuid];
     if (visit && visit.state !== "refused") return; // the visit goes first
-    const result = await (verdict ? sendVerdict(rec, !!visit) : putRecord(rec, true));
+    const result = await (verdict ? sendVerdict(rec, !!visit) : outcome ? putOutcome(rec) : putRecord(rec, true));
     await handle(run, "records", rec, result, async () => {
       await Promise.all(own.map((p) => del("photos", p.uuid)));
       await del("records", rec.uuid);
       if (verdict) await verdictDone(result.body);
+      if (outcome) await outcomeDone(rec, result.body);
     });
   }
 
@@ -362,7 +384,7 @@
   }
 
   // Discarding removes a record with its photos, or one photo of an inspection; a verdict's
-  // photo is its evidence, so discarding it discards the verdict too.
+  // or an outcome's photo is what it rests on, so discarding it discards the record too.
   async function discardRecord(uuid) {
     const photos = await all("photos");
     await Promise.all(photos.filter((p) => p.record === uuid).map((p) => del("photos", p.uuid)));
@@ -373,7 +395,7 @@
     const row = await get("photos", uuid);
     if (!row) return;
     const owner = await get("records", row.record);
-    return owner && owner.kind === "verdict" ? discardRecord(owner.uuid) : del("photos", uuid);
+    return owner && owner.kind !== "inspection" ? discardRecord(owner.uuid) : del("photos", uuid);
   }
 
   // Keep the outbox when the browser is short of space, and say when space runs low.
@@ -430,6 +452,11 @@
       }));
     } catch (e) { return (old && old.items) || []; }
   }
+  // The to do of running campaign rounds ({items, total, done_today}); the last copy when the
+  // server cannot say.
+  async function todoOf(old) {
+    try { return await getJson("/api/v1/me/todo"); } catch (e) { return (old && old.todo) || null; }
+  }
   async function refreshData(force) {
     await ready;
     const old = await getMeta("data");
@@ -443,9 +470,9 @@
     await switchTo(me);
     const kept = await getMeta("data");
     let found;
-    try { found = await Promise.all([allSites(), allTemplates(), activeItems(kept)]); } catch (e) { return kept; }
-    const [sites, templates, items] = found;
-    const data = { me, sites, templates, items, saved: new Date().toISOString() };
+    try { found = await Promise.all([allSites(), allTemplates(), activeItems(kept), todoOf(kept)]); } catch (e) { return kept; }
+    const [sites, templates, items, todo] = found;
+    const data = { me, sites, templates, items, todo, saved: new Date().toISOString() };
     mark(String(me.id));
     await setMeta("data", data);
     return data;

@@ -30,7 +30,7 @@ from inspect_app.campaigns.schemas import (
     RoundSitePage,
     TodoPage,
 )
-from inspect_app.campaigns.todo import todo
+from inspect_app.campaigns.todo import done_today, todo
 from inspect_app.db import ends_in_worker_thread
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid
@@ -290,7 +290,11 @@ class TodoApiController(Controller):
     @get("/", responses=ERRORS, sync_to_thread=True)
     def my_todo(self, request: Request, db: DbSession, settings: AppSettings) -> TodoPage:
         """An inspector's sites of running rounds not yet covered (refused or absent ones too:
-        they need another visit), by round end, then building. Empty for other roles."""
+        they need another visit), by round end, then building, and how many were covered
+        today. Empty for other roles."""
         today = today_in(settings.time_zone)
         rows = todo(session=db, user=request.user, today=today, time_zone=settings.time_zone)
-        return TodoPage(items=[present.todo_out(r, today) for r in rows], total=len(rows))
+        done = done_today(session=db, user=request.user, today=today, time_zone=settings.time_zone)
+        return TodoPage(
+            items=[present.todo_out(r, today) for r in rows], total=len(rows), done_today=done
+        )

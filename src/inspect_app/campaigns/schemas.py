@@ -236,6 +236,9 @@ class TodoOut(BaseModel):
 class TodoPage(BaseModel):
     items: list[TodoOut]
     total: int
+    done_today: int = Field(
+        default=0, description="The inspector's sites of running rounds covered today"
+    )
 
 
 LIMIT_MAX = 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -73,16 +73,41 @@ def running_rounds(
     )
 
 
+def mine_clause(user: CurrentUser) -> ColumnElement[bool]:
+    """A round's site is an inspector's when given to them by name, or to their team (and to
+    no one by name)."""
+    cols = effective_columns()
+    return or_(
+        RoundSite.inspector_id == user.id,
+        and_(col(RoundSite.inspector_id).is_(None), cols.team_id.in_(user.team_ids or (-1,))),
+    )
+
+
+def done_today(*, session: Session, user: CurrentUser, today: date, time_zone: str) -> int:
+    """How many of the inspector's sites of running rounds were covered today (by anyone)."""
+    if user.role != Role.inspector or user.subdistrict_id is None:
+        return 0
+    cols = effective_columns()
+    total = 0
+    for campaign, round_, _code in running_rounds(
+        session=session, subdistrict_id=user.subdistrict_id, today=today
+    ):
+        query = round_sites(campaign, round_, time_zone, func.count()).where(
+            cols.state == CoverageState.covered.value,
+            RoundSite.covered_on == today,
+            mine_clause(user),
+        )
+        total += session.execute(query).scalar_one()
+    return total
+
+
 def todo(*, session: Session, user: CurrentUser, today: date, time_zone: str) -> list[TodoRow]:
     """The inspector's uncovered sites of running rounds (empty for other roles)."""
     if user.role != Role.inspector or user.subdistrict_id is None:
         return []
     cols = effective_columns()
     parent = aliased(Site)
-    mine = or_(
-        RoundSite.inspector_id == user.id,
-        and_(col(RoundSite.inspector_id).is_(None), cols.team_id.in_(user.team_ids or (-1,))),
-    )
+    mine = mine_clause(user)
     rows: list[TodoRow] = []
     for campaign, round_, code in running_rounds(
         session=session, subdistrict_id=user.subdistrict_id, today=today
@@ -107,7 +132,13 @@ def todo(*, session: Session, user: CurrentUser, today: date, time_zone: str) ->
             )
             .outerjoin(parent, parent.id == cols.building_id)
             .where(cols.state != CoverageState.covered.value, mine)
-            .order_by(parent.name_zh, Site.parent_id.is_not(None), Site.name_zh, Site.id)
+            .order_by(  # sites outside any building last, on every engine
+                parent.name_zh.is_(None),
+                parent.name_zh,
+                Site.parent_id.is_not(None),
+                Site.name_zh,
+                Site.id,
+            )
             .limit(MAX_TODO)
         )
         for (

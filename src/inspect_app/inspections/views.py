@@ -9,6 +9,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from inspect_app.auth.guards import require_login
+from inspect_app.bounds import parse_whole
 from inspect_app.db import attempt
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import Invalid, NotFound
@@ -25,6 +26,17 @@ def _float(value: str | None) -> float | None:
         return float(value) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+def _round_id(data: dict[str, str]) -> int | None:
+    """The campaign round a start from the to do names; none from the site page."""
+    raw = (data.get("round_id") or "").strip()
+    if not raw:
+        return None
+    round_id = parse_whole(raw, low=1)
+    if round_id is None:
+        raise Invalid(_("Unknown round."), fields={"round_id": _("Unknown round.")})
+    return round_id
 
 
 def _deadline_context(settings) -> dict:
@@ -82,11 +94,17 @@ class InspectionsController(Controller):
 
     @post("/new", sync_to_thread=True)
     def start(
-        self, request: Request, db: DbSession, data: URLEncodedBody[dict[str, str]]
+        self,
+        request: Request,
+        db: DbSession,
+        settings: AppSettings,
+        data: URLEncodedBody[dict[str, str]],
     ) -> Redirect:
-        """Start an inspection of a site with a checklist (from the site page); the inspector's
-        open draft of the same site and checklist is continued instead, and the page says so."""
+        """Start an inspection of a site with a checklist (from the site page, or from the to do,
+        linked to its campaign round); the inspector's open draft of the same site and checklist
+        is continued instead, and the page says so."""
         site_id, code = form_site_id(data), data.get("template_code", "")
+        round_id = _round_id(data)
         draft = service.open_draft(
             session=db, user=request.user, site_id=site_id, template_code=code
         )
@@ -98,6 +116,8 @@ class InspectionsController(Controller):
             site_id=site_id,
             template_code=code,
             uuid=str(uuidlib.uuid4()),
+            round_id=round_id,
+            time_zone=settings.time_zone,
         )
         return Redirect(f"/inspections/{inspection.uuid}", status_code=303)
 

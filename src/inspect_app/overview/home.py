@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from inspect_app.auth.guards import require_login
+from inspect_app.campaigns.todo_board import todo_board
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.models import Role, Site
 from inspect_app.rectifications import queries
@@ -15,6 +16,8 @@ from inspect_app.rectifications import service as rect_service
 from inspect_app.sites import service as sites
 from inspect_app.timezone import today_in
 from inspect_app.web import render
+
+HOME_TODO = 40  # sites of the to do on the home page; the to do page lists them all
 
 
 @get("/", guards=[require_login], sync_to_thread=True, include_in_schema=False)
@@ -30,6 +33,9 @@ def home(request: Request, db: DbSession, settings: AppSettings) -> Template:
         }
     if user.role == Role.inspector:
         context["due"] = queries.inspector_today(session=db, user=user, today=today)
+        context["todo"] = todo_board(
+            session=db, user=user, today=today, time_zone=settings.time_zone, limit=HOME_TODO
+        )
     if user.role in (Role.inspector, Role.owner):
         rows, total = sites.search_sites(session=db, user=user, query=sites.SiteQuery(limit=20))
         context.update(my_sites=rows, my_total=total)
