@@ -292,6 +292,11 @@ EXPECT: dict[str, list[Row]] = {
         R("PUT /api/v1/rounds/{round_id:int}/sites/{site_id:int}/photos/{photo_uuid:str}",
           only(SIGNED_IN - OWNERS, seen(200)), "round_outcomes"),
         R("GET /api/v1/me/todo", everyone(200)),
+        R("GET /todo", everyone(200)),
+        R("GET /todo/{round_id:int}/{site_id:int}/outcome", only(SIGNED_IN - OWNERS, seen(200)),
+          "round_outcomes"),
+        R("POST /todo/{round_id:int}/{site_id:int}/outcome", only(SIGNED_IN - OWNERS, seen(303)),
+          "round_outcomes"),
     ],
     "visits": [
         R("POST /visits/new", starting(303), "sites"),
@@ -479,6 +484,9 @@ CALLS: dict[str, Call] = {
     ),
     "PUT /api/v1/rounds/{round_id:int}/sites/{site_id:int}/photos/{photo_uuid:str}": Call(
         a_photo()
+    ),
+    "POST /todo/{round_id:int}/{site_id:int}/outcome": Call(
+        lambda a: form(uuid=a.params["uuid"], outcome="absent")
     ),
     "POST /visits/new": Call(lambda a: form(site_id=str(a.target.site_id))),
     "PUT /api/v1/visits/{uuid:str}": Call(lambda a: {"json": {"site_id": a.target.site_id}}),

@@ -221,7 +221,10 @@ def match_earlier_inspections(
 def fieldwork_round(
     *, session: Session, user: CurrentUser, round_id: int
 ) -> tuple[Campaign, CampaignRound]:
-    """A round an inspector (of its subdistrict) or the office may record work in; 404 else."""
+    """A round an inspector (of its subdistrict) or the office may record work in; 404 else
+    (owners: 403, whatever the round, so nothing leaks)."""
+    if user.role == Role.owner:
+        raise Forbidden(_("Only inspection staff record outcomes."))
     found = session.exec(
         select(Campaign, CampaignRound)
         .join(CampaignRound, CampaignRound.campaign_id == Campaign.id)
