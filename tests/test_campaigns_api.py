@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from inspect_app.models import Site, SiteKind, Team
+from inspect_app.models import Role, Site, SiteKind, Team, TeamMember, User
 from tests.helpers.app import office_today
 from tests.helpers.data import all_pass, jpeg, put_photo, team_of
 
@@ -59,6 +59,17 @@ def submit(client, headers, site_id, *, round_id=None, failed=()):
     for code in failed:
         assert put_photo(client, headers, key, code).status_code == 200
     return client.put(f"/api/v1/inspections/{key}", headers=headers, json={**draft, "submit": True})
+
+
+def world_inspectors(world, team_id) -> list[str]:
+    with world.session() as s:
+        return list(
+            s.exec(
+                select(User.username)
+                .join(TeamMember, TeamMember.user_id == User.id)
+                .where(TeamMember.team_id == team_id, User.role == Role.inspector)
+            )
+        )
 
 
 def team_sites(world, team_id) -> list[Site]:
@@ -201,6 +212,17 @@ def test_reassign_to_team_and_inspector(client, api_token, world):
     assert sites[0].id not in {t["site_id"] for t in mine}
     cov = client.get(f"/api/v1/rounds/{round_id}/coverage", headers=office).json()
     assert {t["key"]: t["total"] for t in cov["by_team"]}[other_team.id] == 1
+
+    # The team it went to may work on it while the round runs: see it, start it from the round.
+    helper = next(u for u in world_inspectors(world, other_team.id))
+    helping = api_token(helper)
+    assert sites[0].id in {
+        t["site_id"] for t in client.get("/api/v1/me/todo", headers=helping).json()["items"]
+    }
+    assert client.get(f"/api/v1/sites/{sites[0].id}", headers=helping).status_code == 200
+    r = submit(client, helping, sites[0].id, round_id=round_id)
+    assert r.status_code == 200, r.text
+    assert client.get(f"/api/v1/sites/{sites[1].id}", headers=helping).status_code == 404
 
     # To a named inspector: only sites of their teams; the rest of the team no longer sees it.
     r = client.put(

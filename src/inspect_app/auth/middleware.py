@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import date
 
 import anyio
 from litestar.enums import ScopeType
@@ -15,6 +16,7 @@ from inspect_app import i18n
 from inspect_app.auth import service
 from inspect_app.db import WRITE_METHODS, Database
 from inspect_app.middleware import _cookie_value
+from inspect_app.timezone import today_in
 
 SESSION_COOKIE = "sid"
 CSRF_COOKIE = "csrftoken"
@@ -59,6 +61,9 @@ class AuthMiddleware(ASGIMiddleware):
             return
         await next_app(scope, receive, send)
 
+    def _today(self) -> date:
+        return today_in(self.db.settings.time_zone)
+
     def _from_token(self, raw: str) -> service.CurrentUser | object | None:
         """The token's user, None for an unknown or revoked token, EXPIRED for an expired one."""
         with self.db.session() as s:
@@ -70,7 +75,9 @@ class AuthMiddleware(ASGIMiddleware):
                 return None
             token, user = found
             assert token.id is not None
-            current = service.load_current_user(session=s, user=user, token_id=token.id)
+            current = service.load_current_user(
+                session=s, user=user, token_id=token.id, office_today=self._today()
+            )
             stale = service.token_needs_touch(token)
         if stale:
             with self.db.session(write=True) as s:
@@ -84,7 +91,9 @@ class AuthMiddleware(ASGIMiddleware):
                 return None
             auth, user = found
             assert auth.id is not None
-            current = service.load_current_user(session=s, user=user, session_id=auth.id)
+            current = service.load_current_user(
+                session=s, user=user, session_id=auth.id, office_today=self._today()
+            )
             stale = service.session_needs_touch(auth)
         if stale:
             with self.db.session(write=True) as s:

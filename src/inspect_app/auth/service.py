@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -64,6 +64,9 @@ class CurrentUser:
     site_ids: tuple[int, ...] = ()
     session_id: int | None = None
     token_id: int | None = None
+    # The office's today when the user was loaded for a request: a site given to an inspector
+    # or their team in a campaign round running today is theirs to work on (sites.site_scope).
+    office_today: date | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -79,7 +82,12 @@ class CurrentUser:
 
 
 def load_current_user(
-    *, session: Session, user: User, session_id: int | None = None, token_id: int | None = None
+    *,
+    session: Session,
+    user: User,
+    session_id: int | None = None,
+    token_id: int | None = None,
+    office_today: date | None = None,
 ) -> CurrentUser:
     assert user.id is not None
     # An inactive team's membership grants nothing: its sites leave every scope at once.
@@ -100,6 +108,7 @@ def load_current_user(
         site_ids=tuple(sorted(site_ids)),
         session_id=session_id,
         token_id=token_id,
+        office_today=office_today,
     )
 
 

@@ -112,6 +112,7 @@ class RoundSite(SQLModel, table=True):
     __table_args__ = (
         Index("ix_round_site_round_state", "round_id", "state"),
         Index("ix_round_site_inspector", "inspector_id", "round_id"),
+        Index("ix_round_site_team", "team_id", "round_id"),
     )
 
     round_id: int = Field(foreign_key="campaign_round.id", primary_key=True)

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, false, func, or_
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from inspect_app.accounts.service import owner_accounts
 from inspect_app.auth.service import CurrentUser
 from inspect_app.bounds import parse_whole
 from inspect_app.errors import Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, User, utcnow
+from inspect_app.models import (
+    CampaignRound,
+    Role,
+    RoundSite,
+    Site,
+    SiteKind,
+    SiteOwner,
+    Subdistrict,
+    Team,
+    User,
+    utcnow,
+)
 from inspect_app.sites import credit_code
 from inspect_app.sites.schemas import SiteFields
 
@@ -22,20 +35,38 @@ MAX_LIMIT = 200
 
 
 def site_scope(user: CurrentUser) -> list[ColumnElement[bool]]:
-    """WHERE clauses limiting sites to what this user may see (README, "Who sees what")."""
+    """WHERE clauses limiting sites to what this user may see (README, "Who sees what"): an
+    inspector sees their teams' sites, and the sites a campaign round running today gave to
+    them or to their team (a supervisor moved work from a team that is behind)."""
     if user.sees_whole_subdistrict:
         return [] if user.city_wide else [Site.subdistrict_id == user.subdistrict_id]
     if user.role == Role.inspector:
-        return [Site.team_id.in_(user.team_ids)]
+        own = Site.team_id.in_(user.team_ids)
+        if user.office_today is None:
+            return [own]
+        return [or_(own, Site.id.in_(_given_in_rounds(user, user.office_today)))]
     return [Site.id.in_(user.site_ids)]
+
+
+def _given_in_rounds(user: CurrentUser, today: date) -> SelectOfScalar[int]:
+    """Sites given to this inspector, or to one of their teams, in a round running today."""
+    return (
+        select(RoundSite.site_id)
+        .join(CampaignRound, CampaignRound.id == RoundSite.round_id)
+        .where(
+            or_(RoundSite.inspector_id == user.id, col(RoundSite.team_id).in_(user.team_ids)),
+            CampaignRound.starts_on <= today,
+            CampaignRound.ends_on >= today,
+        )
+    )
 
 
 def scope_key(user: CurrentUser) -> tuple[object, ...]:
     """Equal for users whom `site_scope` gives the same sites (a key for shared results)."""
     if user.sees_whole_subdistrict:
         return ("all",) if user.city_wide else ("subdistrict", user.subdistrict_id)
-    if user.role == Role.inspector:
-        return ("teams", user.team_ids)
+    if user.role == Role.inspector:  # their teams' sites, and what rounds gave them today
+        return ("inspector", user.id, user.team_ids, user.office_today)
     return ("sites", user.site_ids)
 
 

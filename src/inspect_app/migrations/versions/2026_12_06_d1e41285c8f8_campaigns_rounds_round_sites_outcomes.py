@@ -180,6 +180,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_round_site_inspector", ["inspector_id", "round_id"], unique=False)
         batch_op.create_index("ix_round_site_round_state", ["round_id", "state"], unique=False)
+        batch_op.create_index("ix_round_site_team", ["team_id", "round_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_round_site_site_id"), ["site_id"], unique=False)
 
     with op.batch_alter_table("inspection", schema=None) as batch_op:
@@ -214,6 +215,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("round_site", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_round_site_site_id"))
+        batch_op.drop_index("ix_round_site_team")
         batch_op.drop_index("ix_round_site_round_state")
         batch_op.drop_index("ix_round_site_inspector")
         batch_op.drop_index(batch_op.f("ix_round_site_inspection_id"))
