@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from inspect_app.campaigns import charts
 from inspect_app.i18n import translations
-from inspect_app.models import Inspection, Site, SiteKind, Team
-from tests.helpers.app import csrf_token, english, office_today, post_form
+from inspect_app.models import Inspection, Site, SiteKind, Subdistrict, Team
+from tests.helpers.app import csrf_token, english, make_city_wide_admin, office_today, post_form
 from tests.helpers.data import jpeg, team_of
 from tests.helpers.html import form_fields, parse
 
@@ -649,3 +649,19 @@ def test_odd_values_are_refused_at_their_field_never_a_crash(login_as, running, 
         assert boss.get(f"{board}?{query}").status_code == 200, query
     r = client.get("/campaigns", follow_redirects=False)  # signed out: to the sign-in page
     assert r.status_code == 302 and r.headers["location"].startswith("/login")
+
+
+def test_a_city_wide_administrator_names_the_subdistrict(login_as, db, settings):
+    username, password = make_city_wide_admin(db, settings)
+    city = english(login_as(username, password))
+    form = parse(city.get("/campaigns/new").text)
+    assert form.select_one('select[name="subdistrict_id"]') is not None
+    r = plan_form(city, scope="all")
+    assert r.status_code == 422 and "Required" in error_at(r.text, "subdistrict_id")
+    assert form_fields(r.text)["name_en"] == "Street-shop sweep"
+    with db.session() as s:
+        wutong = s.exec(select(Subdistrict).where(Subdistrict.code == "wutong")).one()
+    made = plan_form(city, scope="all", subdistrict_id=str(wutong.id))
+    assert made.status_code == 303
+    assert login_as("supervisor").get(made.headers["location"]).status_code == 200
+    assert login_as("supervisor2").get(made.headers["location"]).status_code == 404

@@ -53,7 +53,7 @@ def site_rows(page: SitePage, round_: CampaignRound, today: date) -> Iterator[li
 def teams_header() -> list[str]:
     return [
         _("Team"),
-        _("Sites"),
+        _("Number of sites"),
         _("Covered"),
         _("Visit again"),
         _("Not yet visited"),
