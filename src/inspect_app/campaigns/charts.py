@@ -24,6 +24,7 @@ MAX_POINTS = 1500  # more sites than this are binned into a grid (the SVG stays 
 MAP_SIZE = 360
 CELL = 6  # a grid cell, in the drawing's units: 60 x 60 cells at most
 SHARE_STEPS = 5  # grid cells are shaded by the share of their sites covered: 5 steps
+FAILING_SHARE = 10  # a cell is crossed when 1 in FAILING_SHARE of its covered sites fails
 
 
 def _svg(label: str, width: int, height: int, body: Iterable[str], css: str) -> Markup:
@@ -186,7 +187,8 @@ def share_step(covered: int, total: int) -> int:
 
 def grid_body(points: list[tuple[float, float, str]], frame: Frame) -> list[str]:
     """One square per occupied cell, shaded by the share of its sites covered (one path per
-    shade), and a cross over each cell where some site fails."""
+    shade), and a cross over each cell where a tenth or more of its covered sites fail (at a
+    district's scale nearly every cell has one failing site: that would say nothing)."""
     cells: dict[tuple[int, int], list[int]] = {}  # cell -> [total, covered, failing]
     for lat, lon, state in points:
         px, py = frame.xy(lat, lon)
@@ -201,7 +203,7 @@ def grid_body(points: list[tuple[float, float, str]], frame: Frame) -> list[str]
     for (cx, cy), (total, covered, failing) in sorted(cells.items()):
         x, y = cx * CELL, cy * CELL
         shades[share_step(covered, total)].append(f"M{x} {y}h{CELL}v{CELL}h-{CELL}z")
-        if failing:
+        if failing and failing * FAILING_SHARE >= covered:
             crosses.append(f"M{x + 1} {y + 1}l4 4m0-4l-4 4")
     body = [f'<rect width="{frame.width}" height="{frame.height}" class="map-bg"/>']
     body += [f'<path d="{"".join(d)}" class="share-{n}"/>' for n, d in enumerate(shades) if d]
