@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from inspect_app.models import Site
-from inspect_app.rectifications.export import inert
+from inspect_app.sheets import inert
 from tests.helpers.app import csrf_token
 from tests.helpers.data import findings
 

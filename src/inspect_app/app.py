@@ -29,6 +29,7 @@ from inspect_app.campaigns.api import (
     RoundsApiController,
     TodoApiController,
 )
+from inspect_app.campaigns.views import CampaignsController
 from inspect_app.checklists.api import TemplatesApiController
 from inspect_app.checklists.views import ChecklistsAdminController
 from inspect_app.db import WRITE_METHODS, Database
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RectificationsController,
             VisitsController,
             OverdueBoardController,
+            CampaignsController,
             AuthApiController,
             MeApiController,
             SitesApiController,

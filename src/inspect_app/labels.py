@@ -90,7 +90,7 @@ outcome = _words(
 )
 coverage = _words(
     {
-        CoverageState.pending: lazy("Not yet"),
+        CoverageState.pending: lazy("Not yet visited"),
         CoverageState.covered: lazy("Covered"),
         CoverageState.unreachable: lazy("Visit again"),
         "failing": lazy("Covered, failing"),

@@ -141,7 +141,12 @@ class CampaignsApiController(Controller):
         """Another round of a one-off campaign over the same scope ("round 2")."""
         today = today_in(settings.time_zone)
         round_ = service.add_round(
-            session=db, user=request.user, campaign_id=campaign_id, data=data, today=today
+            session=db,
+            user=request.user,
+            campaign_id=campaign_id,
+            data=data,
+            today=today,
+            time_zone=settings.time_zone,
         )
         campaign = service.get_campaign(session=db, user=request.user, campaign_id=campaign_id)
         return present.round_out(

@@ -351,13 +351,40 @@ def update_campaign(
         campaign.repeat_every,
     ):
         periods = _check_period(starts_on, ends_on, repeat, every, add_days(today, 0))
-        _remake_rounds(session, campaign, periods, today)
+        if repeat == Repeat.once and campaign.repeat == Repeat.once:
+            _reperiod_one_off(session, campaign, starts_on, ends_on, today)
+        else:
+            _remake_rounds(session, campaign, periods, today)
         campaign.starts_on, campaign.ends_on = starts_on, ends_on
         campaign.repeat, campaign.repeat_every = repeat, every if repeat != Repeat.once else 1
     campaign.updated_at = utcnow()
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def _reperiod_one_off(
+    session: Session, campaign: Campaign, starts_on: date, ends_on: date, today: date
+) -> None:
+    """A one-off campaign runs from its first round's start to its last round's end: a new
+    start moves round 1's, a new end the last round's (rounds added by hand stay between)."""
+    rounds = rounds_of(session=session, campaign=campaign)
+    first, last = rounds[0], rounds[-1]
+    if first.starts_on != starts_on and first.starts_on <= today:
+        raise Conflict(_("A round that has begun cannot move its start."))
+    if ends_on < last.starts_on:
+        raise Invalid(
+            _("Round %(n)d begins after that day.") % {"n": last.number},
+            fields={"ends_on": _("On or after %(d)s.") % {"d": last.starts_on}},
+        )
+    first.starts_on, last.ends_on = starts_on, ends_on
+    if first.starts_on > first.ends_on:
+        raise Invalid(
+            _("Round 1 ends before that day."),
+            fields={"starts_on": _("On or before %(d)s.") % {"d": first.ends_on}},
+        )
+    session.add_all([first, last])
+    session.flush()
 
 
 def _remake_rounds(
@@ -393,9 +420,17 @@ def _remake_rounds(
 
 
 def add_round(
-    *, session: Session, user: CurrentUser, campaign_id: int, data: RoundIn, today: date
+    *,
+    session: Session,
+    user: CurrentUser,
+    campaign_id: int,
+    data: RoundIn,
+    today: date,
+    time_zone: str,
 ) -> CampaignRound:
-    """Another round of a one-off campaign over the same scope ("round 2"), after the last."""
+    """Another round of a one-off campaign over the same scope ("round 2"), after the last.
+    Like a new campaign's, a round that has already begun counts the inspections submitted in
+    it so far."""
     campaign = get_campaign(session=session, user=user, campaign_id=campaign_id)
     if campaign.repeat != Repeat.once:
         raise Conflict(_("A recurring campaign makes its rounds itself."))
@@ -420,6 +455,10 @@ def add_round(
     campaign.updated_at = utcnow()
     session.add(campaign)
     session.flush()
+    if round_.starts_on <= today:
+        visits.match_earlier_inspections(
+            session=session, campaign=campaign, round_=round_, time_zone=time_zone
+        )
     return round_
 
 

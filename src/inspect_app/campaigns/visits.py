@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -135,22 +136,27 @@ def cover_on_submit(
     time_zone: str,
 ) -> None:
     """A submitted inspection covers its site in the round it was started from (if begun within
-    it) and in every running round of its checklist whose scope holds the site."""
+    it) and in every running round of its checklist whose scope holds the site, but not in
+    another round of that same campaign: a visit of round 1 sent late is not round 2's too."""
     assert inspection.submitted_at is not None
     site = session.get_one(Site, inspection.site_id)
     version = session.get_one(TemplateVersion, inspection.version_id)
     failing = bool(findings)
     submitted_day = office_day(inspection.submitted_at, time_zone)
     done: set[int] = set()
+    linked_campaign: int | None = None
     if inspection.round_id is not None:
         round_ = session.get_one(CampaignRound, inspection.round_id)
         started_day = office_day(inspection.started_at, time_zone)
         if round_.starts_on <= started_day <= round_.ends_on:
             _cover_by_inspection(session, round_, inspection, failing, submitted_day)
             done.add(inspection.round_id)
+            linked_campaign = round_.campaign_id
     for campaign, round_ in _rounds_for(session, site, version.template_id, submitted_day):
         assert round_.id is not None
-        if round_.id not in done and in_round(session, campaign, round_, site.id, time_zone):  # type: ignore[arg-type]
+        if round_.id in done or round_.campaign_id == linked_campaign:
+            continue
+        if in_round(session, campaign, round_, site.id, time_zone):  # type: ignore[arg-type]
             _cover_by_inspection(session, round_, inspection, failing, submitted_day)
 
 
@@ -189,9 +195,13 @@ def check_round_link(
 def match_earlier_inspections(
     *, session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
 ) -> int:
-    """Cover the sites of a round with inspections submitted in it before it was planned."""
+    """Cover the sites of a round with inspections submitted in it before it was planned (or
+    added, for a round 2), except visits started from another round of the same campaign."""
     start, end = _window_utc(round_, time_zone)
     members = round_sites(campaign, round_, time_zone, Site.id)
+    siblings = select(CampaignRound.id).where(
+        CampaignRound.campaign_id == campaign.id, CampaignRound.id != round_.id
+    )
     found = session.exec(
         select(Inspection)
         .join(TemplateVersion, TemplateVersion.id == Inspection.version_id)
@@ -201,6 +211,7 @@ def match_earlier_inspections(
             col(Inspection.submitted_at) >= start,
             col(Inspection.submitted_at) < end,
             col(Inspection.site_id).in_(members),
+            or_(col(Inspection.round_id).is_(None), col(Inspection.round_id).not_in(siblings)),
         )
         .order_by(col(Inspection.submitted_at), col(Inspection.id))
     )
