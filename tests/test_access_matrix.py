@@ -292,6 +292,18 @@ EXPECT: dict[str, list[Row]] = {
         R("PUT /api/v1/rounds/{round_id:int}/sites/{site_id:int}/photos/{photo_uuid:str}",
           only(SIGNED_IN - OWNERS, seen(200)), "round_outcomes"),
         R("GET /api/v1/me/todo", everyone(200)),
+        R("GET /campaigns", only(OFFICE, everyone(200))),
+        R("GET /campaigns/new", only(OFFICE, everyone(200))),
+        R("POST /campaigns/new", only(OFFICE, everyone(303))),
+        R("GET /campaigns/{campaign_id:int}", only(OFFICE, seen(200)), "campaigns"),
+        R("GET /campaigns/{campaign_id:int}/edit", only(OFFICE, seen(200)), "campaigns"),
+        R("POST /campaigns/{campaign_id:int}/edit", only(OFFICE, seen(303)), "campaigns"),
+        R("POST /campaigns/{campaign_id:int}/rounds", only(OFFICE, seen(303)), "campaigns"),
+        R("GET /campaigns/rounds/{round_id:int}", only(OFFICE, seen(200)), "rounds"),
+        R("POST /campaigns/rounds/{round_id:int}/assignments", only(OFFICE, seen(303)),
+          "rounds"),
+        *(R(f"GET /campaigns/rounds/{{round_id:int}}/{name}", only(OFFICE, seen(200)), "rounds")
+          for name in ("uncovered.csv", "uncovered.xlsx", "teams.csv", "teams.xlsx")),
         R("GET /todo", everyone(200)),
         R("GET /todo/{round_id:int}/{site_id:int}/outcome", only(SIGNED_IN - OWNERS, seen(200)),
           "round_outcomes"),
@@ -476,6 +488,26 @@ CALLS: dict[str, Call] = {
     **{f"POST /rectifications/{{item_id:int}}/{k}": call for k, call in RECTIFY.items()},
     **{f"POST /api/v1/rectifications/{{item_id:int}}/{k}": call for k, call in RECTIFY.items()},
     "POST /api/v1/campaigns": Call(a_campaign),
+    "POST /campaigns/new": Call(
+        lambda a: {
+            "data": {**a_campaign(a)["json"], "repeat": "once"},
+            "files": {"site_file": ("", b"", "text/csv")},  # none chosen: still multipart
+        }
+    ),
+    "POST /campaigns/{campaign_id:int}/edit": Call(
+        lambda a: form(
+            name_zh="矩阵改名",
+            ends_on=str(office_today() + timedelta(days=9)),
+        )
+    ),
+    "POST /campaigns/{campaign_id:int}/rounds": Call(
+        lambda a: {"data": next_round(a)["json"]}, fresh=True
+    ),
+    "POST /campaigns/rounds/{round_id:int}/assignments": Call(
+        lambda a: form(
+            site_ids=str(a.target.site_id), to=f"team:{reassignment(a)['json']['to_team_id']}"
+        )
+    ),
     "PATCH /api/v1/campaigns/{campaign_id:int}": Call({"json": {"name_en": "Matrix"}}),
     "POST /api/v1/campaigns/{campaign_id:int}/rounds": Call(next_round, fresh=True),
     "PUT /api/v1/rounds/{round_id:int}/assignments": Call(reassignment),
