@@ -13,7 +13,7 @@ from sqlmodel import Session
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import office_only, require_login
 from inspect_app.bounds import Id, Offset, OptionalId
-from inspect_app.campaigns import coverage, present, service, visits
+from inspect_app.campaigns import assign, coverage, present, service, visits
 from inspect_app.campaigns.schemas import (
     LIMIT_MAX,
     AssignmentIn,
@@ -224,7 +224,7 @@ class RoundsApiController(Controller):
         data: JSONBody[AssignmentIn],
     ) -> AssignmentOut:
         """Give sites (named, or matching building / kind / team) to a team or an inspector."""
-        changed = service.reassign(
+        changed = assign.reassign(
             session=db,
             user=request.user,
             round_id=round_id,

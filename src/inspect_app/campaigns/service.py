@@ -7,23 +7,20 @@ their to do list (`campaigns.todo`); owners see nothing of campaigns."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from inspect_app.auth.service import OFFICE_ROLES, CurrentUser
-from inspect_app.bounds import MAX_INT32, row_or_none
-from inspect_app.campaigns import visits
+from inspect_app.bounds import row_or_none
+from inspect_app.campaigns import listing, visits
 from inspect_app.campaigns.periods import MAX_PERIOD_DAYS, MAX_ROUNDS, round_periods
 from inspect_app.campaigns.schemas import (
-    AssignmentIn,
     CampaignIn,
     CampaignPatch,
     RoundIn,
     RoundStatus,
 )
-from inspect_app.campaigns.scope import effective_columns, round_sites
 from inspect_app.checklists import service as checklists
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
@@ -32,16 +29,11 @@ from inspect_app.models import (
     CampaignRound,
     CampaignSite,
     ChecklistTemplate,
-    CoverageState,
     Repeat,
-    Role,
-    RoundSite,
     ScopeKind,
     Site,
     SiteKind,
     Team,
-    TeamMember,
-    User,
     utcnow,
 )
 from inspect_app.timezone import add_days
@@ -206,63 +198,8 @@ def _scope_values(
             )
         values["scope_team_id"] = team.id
     elif data.scope == ScopeKind.sites:
-        listed = _listed_sites(session, subdistrict_id, data.site_ids, data.site_refs)
+        listed = listing.listed_sites(session, subdistrict_id, data.site_ids, data.site_refs)
     return values, listed
-
-
-def _listed_sites(
-    session: Session, subdistrict_id: int, site_ids: list[int], refs: list[str]
-) -> list[int]:
-    """The ids of an explicit list: ids, names and credit codes of this subdistrict's sites."""
-    wanted_ids = {i for i in site_ids if i <= MAX_INT32}
-    too_large = [str(i) for i in site_ids if i > MAX_INT32]
-    found: set[int] = set()
-    for chunk in _chunks(sorted(wanted_ids)):
-        rows = session.exec(
-            select(Site.id).where(Site.subdistrict_id == subdistrict_id, col(Site.id).in_(chunk))
-        )
-        found.update(i for i in rows if i is not None)
-    unknown: list[str] = too_large + [str(i) for i in sorted(wanted_ids - found)]
-    texts = sorted({r.strip() for r in refs if r.strip()})
-    by_ref: dict[str, set[int]] = {}
-    for chunk in _chunks(texts):
-        for site_id, name, code in session.exec(
-            select(Site.id, Site.name_zh, Site.credit_code).where(
-                Site.subdistrict_id == subdistrict_id,
-                col(Site.name_zh).in_(chunk) | col(Site.credit_code).in_(chunk),
-            )
-        ):
-            assert site_id is not None
-            for ref in {name, code}:
-                if ref is not None and ref in chunk:
-                    by_ref.setdefault(ref, set()).add(site_id)
-    unknown += [t for t in texts if t not in by_ref]
-    if unknown:
-        raise Invalid(
-            _("%(n)d listed sites are not sites of this subdistrict: %(names)s")
-            % {"n": len(unknown), "names": _shown(unknown)},
-            fields={"site_refs": _("Check these names or credit codes.")},
-        )
-    ambiguous = [ref for ref, ids in by_ref.items() if len(ids) > 1]
-    if ambiguous:
-        raise Invalid(
-            _("%(n)d names belong to more than one site: %(names)s")
-            % {"n": len(ambiguous), "names": _shown(sorted(ambiguous))},
-            fields={"site_refs": _("Use the credit code for these.")},
-        )
-    for ids in by_ref.values():
-        found.update(ids)
-    if not found:
-        raise Invalid(_("List at least one site."), fields={"site_ids": _("Required.")})
-    return sorted(found)
-
-
-def _shown(values: list[str]) -> str:
-    return ", ".join(values[:5]) + (" …" if len(values) > 5 else "")
-
-
-def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def create_campaign(
@@ -291,7 +228,7 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     assert campaign.id is not None
-    for chunk in _chunks(listed):
+    for chunk in listing.chunks(listed):
         session.execute(
             insert(CampaignSite), [{"campaign_id": campaign.id, "site_id": s} for s in chunk]
         )
@@ -466,117 +403,3 @@ def listed_count(*, session: Session, campaign: Campaign) -> int:
     if campaign.scope != ScopeKind.sites:
         return 0
     return session.exec(select(func.count()).where(CampaignSite.campaign_id == campaign.id)).one()
-
-
-# --- who goes where ----------------------------------------------------------------------
-
-
-def reassign(
-    *,
-    session: Session,
-    user: CurrentUser,
-    round_id: int,
-    data: AssignmentIn,
-    time_zone: str,
-    today: date,
-) -> int:
-    """Give the round's sites named or matching the filter to a team, or to a named inspector
-    (who must belong to each site's team). Returns how many sites were given."""
-    campaign, round_ = get_round(session=session, user=user, round_id=round_id)
-    if round_status(round_, today) == RoundStatus.ended:
-        raise Conflict(_("This round has ended; its assignments can no longer change."))
-    if (data.to_team_id is None) == (data.to_inspector_id is None):
-        raise Invalid(
-            _("Give the sites to a team or to an inspector."),
-            fields={"to_team_id": _("Choose one: a team or an inspector.")},
-        )
-    values: dict[str, object]
-    inspector_teams: set[int] | None = None
-    if data.to_team_id is not None:
-        team = row_or_none(session, Team, data.to_team_id)
-        if team is None or team.subdistrict_id != campaign.subdistrict_id or not team.active:
-            raise Invalid(
-                _("Choose a team of this subdistrict."),
-                fields={"to_team_id": _("Not a team of this subdistrict.")},
-            )
-        values = {"team_id": team.id, "inspector_id": None}
-    else:
-        inspector = row_or_none(session, User, data.to_inspector_id)
-        if (
-            inspector is None
-            or inspector.role != Role.inspector
-            or not inspector.active
-            or inspector.subdistrict_id != campaign.subdistrict_id
-        ):
-            raise Invalid(
-                _("Choose an inspector of this subdistrict."),
-                fields={"to_inspector_id": _("Not an inspector of this subdistrict.")},
-            )
-        inspector_teams = set(
-            session.exec(select(TeamMember.team_id).where(TeamMember.user_id == inspector.id))
-        )
-        values = {"inspector_id": inspector.id}
-    cols = effective_columns()
-    query = round_sites(campaign, round_, time_zone, Site.id, cols.team_id)
-    named = sorted(set(data.site_ids))
-    if any(site_id > MAX_INT32 for site_id in named):
-        raise Invalid(
-            _("Some of the sites named do not exist."), fields={"site_ids": _("Unknown site.")}
-        )
-    if named:
-        query = query.where(col(Site.id).in_(named))
-    if data.building_id is not None:
-        query = query.where(cols.building_id == data.building_id)
-    if data.kind is not None:
-        query = query.where(Site.kind == data.kind)
-    if data.team_id is not None:
-        query = query.where(cols.team_id == data.team_id)
-    rows = session.execute(query).all()
-    if named and len(rows) != len(named):
-        raise Invalid(
-            _("%(n)d of the sites named are not in this round.") % {"n": len(named) - len(rows)},
-            fields={"site_ids": _("Name sites of this round only.")},
-        )
-    if inspector_teams is not None:
-        others = sum(1 for _site, team_id in rows if team_id not in inspector_teams)
-        if others:
-            raise Invalid(
-                _("%(n)d of these sites belong to teams this inspector is not in.") % {"n": others},
-                fields={"to_inspector_id": _("Give those sites to the inspector's team first.")},
-            )
-    site_ids = [site_id for site_id, _team in rows]
-    for chunk in _chunks(site_ids):
-        existing = set(
-            session.exec(
-                select(RoundSite.site_id).where(
-                    RoundSite.round_id == round_.id, col(RoundSite.site_id).in_(chunk)
-                )
-            )
-        )
-        if existing:
-            session.execute(
-                update(RoundSite)
-                .where(
-                    col(RoundSite.round_id) == round_.id,
-                    col(RoundSite.site_id).in_(sorted(existing)),
-                )
-                .values(**values, updated_at=utcnow())
-            )
-        fresh = [s for s in chunk if s not in existing]
-        if fresh:
-            session.execute(
-                insert(RoundSite),
-                [
-                    {
-                        "round_id": round_.id,
-                        "site_id": s,
-                        "state": CoverageState.pending,
-                        "failing": False,
-                        "updated_at": utcnow(),
-                        **values,
-                    }
-                    for s in fresh
-                ],
-            )
-    session.flush()
-    return len(site_ids)

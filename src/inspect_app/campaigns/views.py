@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from inspect_app import sheets
 from inspect_app.auth.guards import office_only
 from inspect_app.bounds import Id
-from inspect_app.campaigns import board, charts, coverage, export, forms, present, service
+from inspect_app.campaigns import assign, board, charts, coverage, export, forms, present, service
 from inspect_app.campaigns.schemas import RoundStatus
 from inspect_app.checklists import service as checklists
 from inspect_app.db import attempt
@@ -337,7 +337,7 @@ class CampaignsController(Controller):
         try:
             with attempt(db):
                 assignment = forms.assignment_in(data)
-                changed = service.reassign(
+                changed = assign.reassign(
                     session=db,
                     user=request.user,
                     round_id=round_id,
