@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.campaigns.scope import effective_columns, round_sites
+from inspect_app.campaigns.scope import effective_columns, given_to, round_sites
 from inspect_app.models import (
     Campaign,
     CampaignRound,
@@ -106,7 +106,11 @@ def todo(*, session: Session, user: CurrentUser, today: date, time_zone: str) ->
                 RoundSite.outcome,
             )
             .outerjoin(parent, parent.id == cols.building_id)
-            .where(cols.state != CoverageState.covered.value, mine)
+            .where(
+                cols.state != CoverageState.covered.value,
+                mine,
+                given_to(round_, user.id, user.team_ids or (-1,)),
+            )
             .order_by(parent.name_zh, Site.parent_id.is_not(None), Site.name_zh, Site.id)
             .limit(MAX_TODO)
         )
