@@ -229,38 +229,26 @@ def site_rows(
     limit: int | None = 50,
     offset: int = 0,
 ) -> tuple[list[RoundSiteRow], int]:
-    """A page of the round's sites (by building, then name) and how many match in all.
-
-    The page is chosen from the sort keys alone and counted apart, then only its rows are read
-    in full: a count over every matching row with all its columns cost more than the rest."""
-    cols = effective_columns()
+    """A page of the round's sites (by building, then name) and how many match in all."""
 
     def sites(*columns: Any) -> Select[Any]:
         return _matching(
             round_sites(campaign, round_, time_zone, *columns), status, team_id, building_id
         )
 
-    order = (cols.building_id, Site.parent_id.is_not(None), Site.name_zh, Site.id)
-    if limit is None:  # everything (exports): one query
-        rows = [_site_row(v) for v in session.execute(sites(*_row_columns()).order_by(*order))]
-        return rows, len(rows)
-    page = sites(Site.id).order_by(*order).limit(limit).offset(offset)
-    ids = list(session.execute(page).scalars())
-    total = session.execute(sites(func.count())).scalar_one()
-    if not ids:
-        return [], total
-    found = {
-        row.site_id: row
-        for row in map(
-            _site_row,
-            session.execute(
-                round_sites(campaign, round_, time_zone, *_row_columns()).where(
-                    col(Site.id).in_(ids)
-                )
-            ),
-        )
-    }
-    return [found[i] for i in ids], total
+    cols = effective_columns()
+    query = sites(*_row_columns(), func.count().over()).order_by(
+        cols.building_id, Site.parent_id.is_not(None), Site.name_zh, Site.id
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows, total = [], 0
+    for *values, count in session.execute(query):
+        rows.append(_site_row(values))
+        total = count
+    if not rows and offset:  # past the end: count apart
+        total = session.execute(sites(func.count())).scalar_one()
+    return rows, total
 
 
 def _row_columns() -> tuple[Any, ...]:
