@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from _campaign import Campaign
 from sqlmodel import SQLModel
 
 from inspect_app.demo import (
@@ -41,13 +42,14 @@ class Scale:
     100 teams, 200,000 inspections, ~300,000 rectification items)."""
 
     factor: float = 1.0
+    one_subdistrict: bool = False  # every site in one: a campaign round over all of them
 
     def n(self, base: int, least: int = 1) -> int:
         return max(least, round(base * self.factor))
 
     @property
     def subdistricts(self) -> int:
-        return self.n(10)
+        return 1 if self.one_subdistrict else self.n(10)
 
     @property
     def teams(self) -> int:
@@ -79,6 +81,7 @@ class Template:
     code: str
     items: list[Item]
     weights: list[float] = field(default_factory=list)
+    template_id: int = 0
 
 
 @dataclass
@@ -121,6 +124,7 @@ class World:
         for t in templates.values():
             t.weights = [self.rng.uniform(0.3, 2.0) for _ in t.items]
         self.stats: dict[str, int] = {}
+        self.campaign: Campaign | None = None
 
     # --- buffered writing ----------------------------------------------------------------
 
@@ -128,7 +132,7 @@ class World:
     COLUMNS = {
         "inspection": ("id", "uuid", "site_id", "version_id", "inspector_id", "status",
                        "started_at", "submitted_at", "latitude", "longitude", "accuracy_m",
-                       "created_at", "updated_at"),
+                       "created_at", "updated_at", "round_id"),
         "answer": ("id", "inspection_id", "item_code", "result", "note", "deadline", "updated_at"),
         "rectification": ("id", "inspection_id", "answer_id", "site_id", "item_code", "severity",
                           "deadline", "status", "created_at", "updated_at", "resolved_at"),
@@ -232,23 +236,31 @@ class World:
 
     # --- a year of inspections -----------------------------------------------------------
 
+    def plan_campaign(self) -> None:
+        """The campaign over subdistrict 1 (`_campaign`): its rounds, before the inspections."""
+        self.campaign = Campaign(self)
+        self.campaign.plan()
+
     def inspections(self) -> None:
         rng = self.rng
         buildings = [s for s in self.sites if s.kind == "building"]
         enterprises = [s for s in self.sites if s.kind == "enterprise"]
-        plan = []
+        plan: list[tuple[datetime, SiteRec, bool, int | None]] = []
         for _ in range(self.scale.inspections):
             fire = rng.random() < 0.10
             site = rng.choice(buildings if fire else enterprises)
-            plan.append((self._work_time(rng.randrange(self.days)), site, fire))
+            plan.append((self._work_time(rng.randrange(self.days)), site, fire, None))
+        if self.campaign is not None:
+            plan += self.campaign.visits()
         plan.sort(key=lambda p: p[0])
-        for n, (started, site, fire) in enumerate(plan, start=1):
-            self._inspection(
-                started, site, self.templates["fire-safety" if fire else "enterprise-12"]
-            )
+        for n, (started, site, fire, round_id) in enumerate(plan, start=1):
+            template = self.templates["fire-safety" if fire else "enterprise-12"]
+            self._inspection(started, site, template, round_id)
             if n % 5_000 == 0:
                 self.flush()
         self.flush()
+        if self.campaign is not None:
+            self.campaign.write()
 
     def _work_time(self, days_ago: int) -> datetime:
         day = self.today - timedelta(days=days_ago)
@@ -257,7 +269,9 @@ class World:
         at = local.astimezone(UTC) + timedelta(seconds=self.rng.randrange(60))
         return at if at < self.now - timedelta(minutes=45) else at - timedelta(days=1)
 
-    def _inspection(self, started: datetime, site: SiteRec, tpl: Template) -> None:
+    def _inspection(
+        self, started: datetime, site: SiteRec, tpl: Template, round_id: int | None = None
+    ) -> None:
         rng = self.rng
         iid = self.ids("inspection")
         inspector = rng.choice(self.team_inspectors[site.team_id])
@@ -266,8 +280,10 @@ class World:
         touched = submitted or started + timedelta(minutes=5)
         self.add("inspection", (iid, self.uuid(), site.id, tpl.version_id, inspector,
                                 "draft" if draft else "submitted", started, submitted,
-                                None, None, None, started, touched))  # fmt: skip
+                                None, None, None, started, touched, round_id))  # fmt: skip
         failing = self._failing(tpl)
+        if self.campaign is not None:
+            self.campaign.saw(iid, site, tpl, submitted, bool(failing))
         created_day = touched.astimezone(self.tz).date()
         items = tpl.items[: rng.randrange(3, len(tpl.items))] if draft else tpl.items
         for pos, item in enumerate(items):

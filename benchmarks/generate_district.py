@@ -87,12 +87,16 @@ def templates(session: Session) -> dict[str, Template]:
         .where(TemplateVersion.status == "published")
     ).all()
     for code, version_id in rows:
+        template_id = session.execute(
+            select(ChecklistTemplate.id).where(ChecklistTemplate.code == code)
+        ).scalar_one()
         items = session.execute(
             select(TemplateItem.code, TemplateItem.severity, TemplateItem.period_days)
             .where(TemplateItem.version_id == version_id)
             .order_by(TemplateItem.position)
         ).all()
         out[code] = Template(version_id, code, [Item(c, str(s), p) for c, s, p in items])
+        out[code].template_id = template_id
     return out
 
 
@@ -141,6 +145,7 @@ def load(url: str, scale: Scale, seed: int, var_dir: Path) -> dict[str, int]:
                       now=datetime.now(UTC), time_zone=TIME_ZONE, templates=found,
                       blobs=photo_blobs(writer, var_dir))  # fmt: skip
         world.people_and_places()
+        world.plan_campaign()
         world.inspections()
         writer.reset_sequences(SQLModel.metadata.sorted_tables)
     if not is_sqlite:  # what autovacuum does soon after a load (SQLite has no such thing);
@@ -163,9 +168,10 @@ def load(url: str, scale: Scale, seed: int, var_dir: Path) -> dict[str, int]:
     return counts
 
 
-def default_url(scale: float) -> str:
+def default_url(scale: float, one_subdistrict: bool = False) -> str:
     """SQLite file per scale, so a quick pass never reuses (or replaces) the full data set."""
-    return f"sqlite:///{ROOT / 'var' / 'bench' / f'district-{scale:g}.db'}"
+    name = f"district-{scale:g}{'-one' if one_subdistrict else ''}.db"
+    return f"sqlite:///{ROOT / 'var' / 'bench' / name}"
 
 
 def default_var_dir(url: str) -> Path:
@@ -174,11 +180,19 @@ def default_var_dir(url: str) -> Path:
     return Path(path).parent if path else ROOT / "var" / "bench"
 
 
-def generate(url: str, scale: float, *, replace: bool, var_dir: Path, seed: int = 2020) -> None:
+def generate(
+    url: str,
+    scale: float,
+    *,
+    replace: bool,
+    var_dir: Path,
+    seed: int = 2020,
+    one_subdistrict: bool = False,
+) -> None:
     """Make the data set and print its row counts and how long it took."""
     started = time.perf_counter()
     prepare(url, replace)
-    counts = load(url, Scale(scale), seed, var_dir)
+    counts = load(url, Scale(scale, one_subdistrict), seed, var_dir)
     took = time.perf_counter() - started
     print(f"database: {make_url(url).render_as_string(hide_password=True)}")
     print(f"photos:   {var_dir / 'photos'}")
@@ -198,10 +212,17 @@ def main() -> None:
         "--var-dir", type=Path, help="photo files (default: beside a SQLite file, else var/bench)"
     )
     parser.add_argument("--replace", action="store_true", help="drop what the database holds")
+    parser.add_argument(
+        "--one-subdistrict",
+        action="store_true",
+        help="every site in one subdistrict, so the campaign round covers the whole district "
+        "(default file: district-<scale>-one.db)",
+    )
     opts = parser.parse_args()
-    url = opts.database_url or default_url(opts.scale)
+    url = opts.database_url or default_url(opts.scale, opts.one_subdistrict)
     var_dir = opts.var_dir or default_var_dir(url)
-    generate(url, opts.scale, replace=opts.replace, var_dir=var_dir, seed=opts.seed)
+    generate(url, opts.scale, replace=opts.replace, var_dir=var_dir, seed=opts.seed,
+             one_subdistrict=opts.one_subdistrict)  # fmt: skip
 
 
 if __name__ == "__main__":

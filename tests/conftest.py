@@ -37,6 +37,7 @@ from tests.helpers.app import (
     require_shared_photos,
     sign_in,
 )
+from tests.helpers.demo import Demo, loaded_demo
 
 
 @pytest.fixture
@@ -135,6 +136,16 @@ def database_url(request, tmp_path) -> Iterator[str]:
     template = request.getfixturevalue("pg_template")
     with _pg_database("t_", f'TEMPLATE "{template}"') as url:
         yield url
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def demo(request, tmp_path_factory) -> Iterator[Demo]:
+    """The whole demo (people, history, campaigns) as `make run` loads it, once per engine for
+    the session: slow to load, so the tests that use it only read."""
+    with loaded_demo(request.param, tmp_path_factory.mktemp("demo")) as loaded:
+        yield loaded
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

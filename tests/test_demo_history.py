@@ -1,93 +1,30 @@
 """The demo with its history, loaded the way `make run` does it (`inspect-app db upgrade`, then
-`inspect-app demo --if-empty`) into an empty database: what each demo user finds there."""
+`inspect-app demo --if-empty`) into an empty database: what each demo user finds there. The
+`demo` fixture (conftest, tests/helpers/demo.py) loads it once per engine for the session."""
 
 from __future__ import annotations
 
-import io
 import re
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import redirect_stdout
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from litestar.testing import TestClient
-from sqlalchemy import create_engine, func, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func
 from sqlmodel import select
 
 from inspect_app import migrate
-from inspect_app.app import create_app
-from inspect_app.cli import main as cli_main
 from inspect_app.db import Database
 from inspect_app.demo import load_demo
 from inspect_app.demo_stories import DAYS
 from inspect_app.models import Inspection, Photo, Rectification, User
 from inspect_app.ops import check
-from inspect_app.settings import Settings
 from inspect_app.timezone import today_in
-from tests.helpers.app import DEMO_PASSWORD, IN_CI, PG_URL, make_settings, sign_in
+from tests.helpers.app import make_settings
+from tests.helpers.demo import ENV, run_cli
 from tests.helpers.html import parse, visible_text
 
-ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8"}
 OWNERS = [f"owner{n}" for n in range(1, 6)]
-
-
-def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
-    """`inspect-app ...` with this environment, as a user at a shell would run it."""
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
-            mp.setenv(name, value)
-        with redirect_stdout(out):
-            code = cli_main(list(args))
-    return code, out.getvalue()
-
-
-@dataclass
-class Demo:
-    settings: Settings
-    env: dict[str, str]
-    output: str
-    client: TestClient
-    db: Database
-    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
-    details: dict[int, dict] = field(default_factory=dict)
-
-    def token(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:
-            body = {"username": username, "password": DEMO_PASSWORD}
-            r = self.client.post("/api/v1/auth/token", json=body)
-            assert r.status_code == 201, r.text
-            self.tokens[username] = {"Authorization": f"Bearer {r.json()['token']}"}
-        return self.tokens[username]
-
-    def get(self, username: str, url: str) -> dict:
-        r = self.client.get(url, headers=self.token(username))
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def events(self, item: dict) -> list[dict]:
-        """An item's history as the supervisor's API shows it (read once per module)."""
-        if item["id"] not in self.details:
-            url = f"/api/v1/rectifications/{item['id']}"
-            self.details[item["id"]] = self.get("supervisor", url)
-        return self.details[item["id"]]["events"]
-
-    def items(self, username: str, **query) -> list[dict]:
-        params = {"limit": 200, **query}
-        return self.get(username, "/api/v1/rectifications?" + _qs(params))["items"]
-
-    def page(self, username: str, url: str) -> str:
-        c = TestClient(self.client.app)
-        assert sign_in(c, username).status_code in (302, 303)
-        r = c.get(url)
-        assert r.status_code == 200, r.text
-        return r.text
 
 
 def heading_count(html: str, *titles: str) -> int | None:
@@ -96,46 +33,6 @@ def heading_count(html: str, *titles: str) -> int | None:
         if heading.own_text in titles and heading.select_one("span.count"):
             return int(heading.select_one("span.count").text)
     return None
-
-
-def _qs(params: dict) -> str:
-    return "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def _database_url(engine: str, var_dir: Path) -> Iterator[str]:
-    if engine == "sqlite":
-        yield f"sqlite:///{var_dir / 'inspect.db'}"
-        return
-    if not PG_URL:
-        pytest.fail("PostgreSQL URL missing") if IN_CI else pytest.skip("no PostgreSQL")
-    name = "demo_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def demo(request, tmp_path_factory) -> Iterator[Demo]:
-    """One load per engine, shared by the tests of this module (they only read)."""
-    var_dir = tmp_path_factory.mktemp("demo")
-    urls = _database_url(request.param, var_dir)
-    url = next(urls)
-    env = {**ENV, "DATABASE_URL": url, "VAR_DIR": str(var_dir)}
-    assert run_cli(env, "db", "upgrade")[0] == 0
-    code, output = run_cli(env, "demo", "--if-empty")
-    assert code == 0, output
-    settings = make_settings(var_dir, url)
-    app = create_app(settings)
-    with TestClient(app) as client:
-        yield Demo(settings, env, output, client, app.state.db)
-    app.state.db.dispose()
-    next(urls, None)
 
 
 def test_the_command_says_what_it_loaded(demo):

@@ -76,21 +76,27 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from inspect_app.demo import DEMO_PASSWORD, load_demo
+    from inspect_app.demo import DEMO_PASSWORD, DemoRefused, load_demo
+    from inspect_app.demo_campaigns import describe as describe_campaigns
     from inspect_app.demo_history import describe
 
     with _database() as db:
-        with db.session(write=True) as session:
-            created = load_demo(
-                session=session,
-                settings=db.settings,
-                if_empty=args.if_empty,
-                history=not args.no_history,
-            )
+        try:
+            with db.session(write=True) as session:
+                created = load_demo(
+                    session=session,
+                    settings=db.settings,
+                    if_empty=args.if_empty,
+                    history=not args.no_history,
+                )
+        except DemoRefused as refused:  # run twice: nothing changed, and no traceback
+            print(f"{refused}; nothing changed (--if-empty skips quietly)", file=sys.stderr)
+            return 1
         if created:
             if not args.no_history:
                 with db.session() as session:
                     print("history:", describe(session=session, time_zone=db.settings.time_zone))
+                    print("campaigns:", describe_campaigns(session=session))
             print(f"demo data loaded; every demo account has the password {DEMO_PASSWORD!r}:")
             print("  admin, supervisor, inspector1..inspector11, owner1..owner5")
             print("  second subdistrict: supervisor2, inspector12")

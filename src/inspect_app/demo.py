@@ -20,6 +20,11 @@ from inspect_app.sites.credit_code import ALPHABET, check_char
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 (demo data only, documented)
 
+
+class DemoRefused(RuntimeError):
+    """The database has data already: the demo goes only into an empty one."""
+
+
 BRANDS = [
     ("华鼎", "Huading"),
     ("恒隆", "Henglong"),
@@ -220,11 +225,12 @@ def load_demo(
 ) -> bool:
     """Create the demo world; returns False (and does nothing) when any subdistrict exists.
 
-    `history` adds ~60 days of inspections, photos and rectification items (demo_history)."""
+    `history` adds ~60 days of inspections, photos and rectification items (demo_history) and
+    the campaigns run in those weeks, with their rounds' coverage (demo_campaigns)."""
     if session.exec(select(func.count()).select_from(Subdistrict)).one() > 0:
         if if_empty:
             return False
-        raise RuntimeError("The database already has data; demo data goes only into an empty one.")
+        raise DemoRefused("The database already has data; demo data goes only into an empty one")
     ensure_default_templates(session=session)
     rng = random.Random(2020)
     b = _Builder(session, rng, hash_password(DEMO_PASSWORD, settings=settings))

@@ -4,7 +4,8 @@ Inspections with both checklists, findings with photos, and rectification items 
 made through the real services acting as the demo users (so every rule holds), then moved into
 the past with plain UPDATEs where the services stamp "now". Deterministic: a fixed seed, and every
 date counted back from today in the office's time zone, so the data has the same shape any day.
-What happens is in `demo_stories`, the pictures come from `demo_photos`."""
+What happens is in `demo_stories`, the pictures come from `demo_photos`; the campaigns of the
+same weeks (rounds, coverage, outcomes on the spot) are played on top by `demo_campaigns`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 
 from inspect_app.auth.service import CurrentUser, load_current_user
 from inspect_app.checklists.service import version_items
+from inspect_app.demo_campaigns import load_campaigns
 from inspect_app.demo_photos import draw_photo
 from inspect_app.demo_stories import (
     CANCELLED,
@@ -99,7 +101,8 @@ class History:
     def day(self, ago: int) -> date:
         return self.today - timedelta(days=ago)
 
-    def _uuid(self) -> str:
+    def new_uuid(self) -> str:
+        """A UUID as a phone makes one, from the seeded random source."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def _near(self, site: Site) -> tuple[float, float]:
@@ -122,10 +125,20 @@ class History:
 
     # --- photos --------------------------------------------------------------------------------
 
-    def photo(self, user: CurrentUser, slot: photos.Slot, site: Site, at: datetime, *, fixed: bool):
-        """A generated phone photo through the real pipeline, storage and records."""
+    def photo(
+        self,
+        user: CurrentUser,
+        slot: photos.Slot,
+        site: Site,
+        at: datetime,
+        *,
+        fixed: bool,
+        scene: str = "",
+    ):
+        """A generated phone photo through the real pipeline, storage and records (of the
+        slot's checklist item, or of another `scene` of demo_photos)."""
         data = draw_photo(
-            slot.item_code,
+            scene or slot.item_code,
             fixed=fixed,
             rng=self.rng,
             taken=at.astimezone(self.tz),
@@ -142,7 +155,7 @@ class History:
         )
         self.written += photos.save_files(storage=self.storage, processed=processed, original=path)
         photo = photos.record_photo(
-            session=self.s, user=user, slot=slot, photo_uuid=self._uuid(), processed=processed
+            session=self.s, user=user, slot=slot, photo_uuid=self.new_uuid(), processed=processed
         )
         photo.created_at = at
         self.s.get_one(PhotoBlob, processed.sha256).created_at = at
@@ -151,7 +164,8 @@ class History:
 
     # --- inspections ---------------------------------------------------------------------------
 
-    def inspect(self, plan: Plan) -> None:
+    def inspect(self, plan: Plan) -> Inspection:
+        """The plan's inspection, submitted and dated, and the life of what it found."""
         assert plan.site.id is not None and plan.site.team_id is not None
         inspector = self.inspector_of[plan.site.team_id]
         began = self.when(plan.ago, self.rng.randint(9 * 60, 16 * 60 + 30))
@@ -161,8 +175,10 @@ class History:
             user=inspector,
             site_id=plan.site.id,
             template_code=plan.template,
-            uuid=self._uuid(),
+            uuid=self.new_uuid(),
             started_at=began,
+            round_id=plan.round_id,
+            time_zone=tz_name,
         )
         lat, lon = self._near(plan.site)
         inspections.record_location(
@@ -218,6 +234,7 @@ class History:
             self._dated(item, done)
             self.follow(plan, item, plan.findings[item.item_code])
         self.s.flush()
+        return inspection
 
     def _pass_or_na(self, code: str, site: Site) -> str:
         small = site.kind == SiteKind.shop
@@ -302,7 +319,7 @@ class History:
         visit = self.visits.get((site_id, ago))
         if visit is None:
             visit = rect.start_visit(
-                session=self.s, user=inspector, site_id=site_id, uuid=self._uuid()
+                session=self.s, user=inspector, site_id=site_id, uuid=self.new_uuid()
             )
             visit.started_at = self.when(ago, self.rng.randint(9 * 60 + 30, 16 * 60 + 30))
             self.s.add(visit)
@@ -363,7 +380,7 @@ class History:
             user=inspector,
             site_id=site.id,
             template_code="fire-safety",
-            uuid=self._uuid(),
+            uuid=self.new_uuid(),
             started_at=began,
         )
         for item in version_items(session=self.s, version_id=inspection.version_id)[:4]:
@@ -387,6 +404,7 @@ def load_history(*, session: Session, settings: Settings) -> None:
         history = History(session, settings, storage, Path(tmp))
         try:
             history.run()
+            load_campaigns(history)
         except BaseException:
             for key in history.written:  # no file left without its record
                 storage.delete(key)

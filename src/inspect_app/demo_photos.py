@@ -22,6 +22,7 @@ SCENES = {
     "F06": "ebike",
     "F07": "wires",
     "F08": "hydrant",
+    "closed": "shutter",  # not an item: a shop told to close (demo_campaigns)
 }  # every other item is about papers: a plan, a log, a register
 Box = tuple[int, int, int, int]
 
@@ -52,8 +53,26 @@ def _exit_sign(d: ImageDraw.ImageDraw, lit: bool) -> Box:
     return box
 
 
+def _shutter(d: ImageDraw.ImageDraw, rng: random.Random) -> None:
+    """A shop front, its roller shutter down, the notice taped to it."""
+    d.rectangle((0, 0, W, H), fill=_shade((190, 185, 175), rng.randint(-15, 15)))  # the street
+    d.rectangle((120, 40, 680, 110), fill=rng.choice(((150, 30, 30), (30, 70, 130))))  # sign
+    for x in range(160, 660, 60):
+        d.rectangle((x, 62, x + 36, 90), fill=(235, 225, 200))
+    d.rectangle((120, 120, 680, 560), fill=(165, 168, 172), outline=(90, 90, 95), width=6)
+    for y in range(135, 560, 16):
+        d.line((126, y, 674, y), fill=(135, 138, 142), width=3)
+    d.rectangle((330, 250, 470, 430), fill=(250, 250, 245), outline=(200, 200, 200))
+    d.rectangle((350, 268, 450, 282), fill=RED)
+    for y in range(300, 412, 16):  # the notice's lines
+        d.rectangle((350, y, 350 + rng.randint(60, 100), y + 6), fill=(90, 90, 90))
+
+
 def _scene(d: ImageDraw.ImageDraw, rng: random.Random, kind: str, fixed: bool) -> Box | None:
     """Draws the subject; returns where the problem is (to circle it) or None."""
+    if kind == "shutter":
+        _shutter(d, rng)
+        return None
     if kind == "boxes":
         _exit_sign(d, True)
         return None if fixed else _boxes(d, rng, (200, 390, 600, 560))

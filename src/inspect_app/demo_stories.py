@@ -124,6 +124,7 @@ class Plan:
     ago: int  # days before today
     findings: dict[str, str]  # failed item code -> what happened next
     visit_ago: int = 0  # the follow-up visit, when some item was verified
+    round_id: int | None = None  # the campaign round it was started from (demo_campaigns)
 
 
 def make_plans(*, session: Session, rng: random.Random) -> list[Plan]:
@@ -147,7 +148,7 @@ def make_plans(*, session: Session, rng: random.Random) -> list[Plan]:
         ).all()
         plans.append(Plan(sites[index], template, ago, findings))
     wutong = session.exec(select(Subdistrict).where(Subdistrict.code == "wutong")).one()
-    periods = _periods(session)
+    periods = fix_periods(session)
     skip = {site_id for _name, site_id in owned}
     for team in session.exec(
         select(Team).where(Team.subdistrict_id == wutong.id).order_by(Team.id)
@@ -157,7 +158,7 @@ def make_plans(*, session: Session, rng: random.Random) -> list[Plan]:
     return sorted(plans, key=lambda p: (-p.ago, p.site.id))
 
 
-def _periods(session: Session) -> dict[tuple[str, str], int]:
+def fix_periods(session: Session) -> dict[tuple[str, str], int]:
     """(checklist, item) -> days to put it right, in the published versions."""
     rows = session.exec(
         select(ChecklistTemplate.code, TemplateItem.code, TemplateItem.period_days)
@@ -183,12 +184,12 @@ def _round(rng: random.Random, sites: list[Site], periods: dict) -> list[Plan]:
         ago = rng.randint(1, 7) if rng.random() < 0.35 else rng.randint(8, DAYS)
         plan = Plan(site, template, ago, {})
         if rng.random() < 0.45:
-            plan.findings = _findings(rng, plan, periods)
+            plan.findings = pick_findings(rng, plan, periods)
         out.append(plan)
     return out
 
 
-def _findings(rng: random.Random, plan: Plan, periods: dict) -> dict[str, str]:
+def pick_findings(rng: random.Random, plan: Plan, periods: dict) -> dict[str, str]:
     """One to three failed items; verified on a follow-up visit, more likely the longer ago."""
     codes = [c for c in COMMON if c[0] == ("F" if plan.template == "fire-safety" else "E")]
     picked = set(rng.choices(codes, [COMMON[c] for c in codes], k=rng.choice((1, 1, 1, 2, 2, 3))))

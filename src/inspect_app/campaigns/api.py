@@ -169,7 +169,12 @@ class RoundsApiController(Controller):
         today = today_in(tz)
         found = coverage.coverage(session=db, campaign=campaign, round_=round_, time_zone=tz)
         header = present.round_out(
-            session=db, campaign=campaign, round_=round_, today=today, time_zone=tz
+            session=db,
+            campaign=campaign,
+            round_=round_,
+            today=today,
+            time_zone=tz,
+            totals=found.whole,
         )
         return present.coverage_out(header, found)
 

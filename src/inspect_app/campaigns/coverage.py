@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
-from inspect_app.campaigns.scope import effective_columns, round_sites
+from inspect_app.campaigns.scope import PARENT_KINDS, effective_columns, round_sites
 from inspect_app.i18n import pick
 from inspect_app.models import (
     Answer,
@@ -79,11 +81,18 @@ class Coverage:
     by_kind: list[Tally] = field(default_factory=list)
 
 
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count(case((condition, 1)))
+
+
 def coverage(
     *, session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
 ) -> Coverage:
-    """Covered / total of the round, by team, building and kind, from one grouped query."""
+    """Covered / total of the round, by team, building and kind, from one grouped query: a row
+    per team, building and kind (a few hundred for a subdistrict) with the count of each state
+    and outcome in it, added up here."""
     cols = effective_columns()
+    covered = cols.state == State.covered.value
     query = round_sites(
         campaign,
         round_,
@@ -91,35 +100,38 @@ def coverage(
         cols.team_id,
         cols.building_id,
         Site.kind,
-        cols.state,
-        RoundSite.failing,
-        RoundSite.outcome,
         func.count(),
-    ).group_by(
-        cols.team_id, cols.building_id, Site.kind, cols.state, RoundSite.failing, RoundSite.outcome
-    )
+        _count_if(covered),
+        _count_if(cols.state == State.unreachable.value),
+        _count_if(and_(covered, col(RoundSite.failing).is_(True))),
+        *(_count_if(RoundSite.outcome == o.value) for o in Outcome),
+    ).group_by(cols.team_id, cols.building_id, Site.kind)
     whole = Tally()
     teams: dict[int | None, Tally] = {}
     buildings: dict[int | None, Tally] = {}
     kinds: dict[str, Tally] = {}
-    outcomes: Counter[Outcome] = Counter()
+    by_outcome = [0] * len(Outcome)
     failing = 0
-    for team_id, building_id, kind, state, is_failing, outcome, n in session.execute(query):
-        whole.add(state, n)
-        teams.setdefault(team_id, Tally(key=team_id)).add(state, n)
-        buildings.setdefault(building_id, Tally(key=building_id)).add(state, n)
+    for row in session.execute(query):
+        team_id, building_id, kind, total, n_covered, n_unreachable, n_failing = row[:7]
         kind_value = SiteKind(kind).value
-        kinds.setdefault(kind_value, Tally(key=kind_value)).add(state, n)
-        if outcome is not None:
-            outcomes[Outcome(outcome)] += n
-        if state == State.covered and is_failing:
-            failing += n
+        for tally in (
+            whole,
+            teams.setdefault(team_id, Tally(key=team_id)),
+            buildings.setdefault(building_id, Tally(key=building_id)),
+            kinds.setdefault(kind_value, Tally(key=kind_value)),
+        ):
+            tally.total += total
+            tally.covered += n_covered
+            tally.unreachable += n_unreachable
+        failing += n_failing
+        by_outcome = [n + more for n, more in zip(by_outcome, row[7:], strict=True)]
     _name_teams(session, teams)
-    _name_buildings(session, buildings)
+    _name_buildings(session, campaign.subdistrict_id, buildings)
     return Coverage(
         whole=whole,
         failing=failing,
-        outcomes={o: outcomes.get(o, 0) for o in Outcome},
+        outcomes=dict(zip(Outcome, by_outcome, strict=True)),
         by_team=_behind_first(teams.values()),
         by_building=_behind_first(buildings.values()),
         by_kind=sorted(kinds.values(), key=lambda t: str(t.key)),
@@ -141,13 +153,24 @@ def _name_teams(session: Session, teams: dict[int | None, Tally]) -> None:
         tally.label = names.get(key, "") if key is not None else ""
 
 
-def _name_buildings(session: Session, buildings: dict[int | None, Tally]) -> None:
-    ids = [k for k in buildings if k is not None]
-    names: dict[int | None, str] = {}
-    for start in range(0, len(ids), 500):
+def _name_buildings(
+    session: Session, subdistrict_id: int, buildings: dict[int | None, Tally]
+) -> None:
+    """The names of the subdistrict's buildings and compounds in one indexed read (a few
+    hundred); any other parent by id."""
+    names: dict[int | None, str] = {
+        site_id: pick(zh, en)
         for site_id, zh, en in session.exec(
             select(Site.id, Site.name_zh, Site.name_en).where(
-                col(Site.id).in_(ids[start : start + 500])
+                Site.subdistrict_id == subdistrict_id, col(Site.kind).in_(PARENT_KINDS)
+            )
+        )
+    }
+    others = [k for k in buildings if k is not None and k not in names]
+    for start in range(0, len(others), 500):
+        for site_id, zh, en in session.exec(
+            select(Site.id, Site.name_zh, Site.name_en).where(
+                col(Site.id).in_(others[start : start + 500])
             )
         ):
             names[site_id] = pick(zh, en)
@@ -179,6 +202,21 @@ class RoundSiteRow:
 STATUS_FILTERS = ("uncovered", "covered", "unreachable", "pending", "all")
 
 
+def _matching(
+    query: Select[Any], status: str, team_id: int | None, building_id: int | None
+) -> Select[Any]:
+    cols = effective_columns()
+    if status == "uncovered":
+        query = query.where(cols.state != State.covered.value)
+    elif status in ("covered", "unreachable", "pending"):
+        query = query.where(cols.state == status)
+    if team_id is not None:
+        query = query.where(cols.team_id == team_id)
+    if building_id is not None:
+        query = query.where(cols.building_id == building_id)
+    return query
+
+
 def site_rows(
     *,
     session: Session,
@@ -192,11 +230,30 @@ def site_rows(
     offset: int = 0,
 ) -> tuple[list[RoundSiteRow], int]:
     """A page of the round's sites (by building, then name) and how many match in all."""
+
+    def sites(*columns: Any) -> Select[Any]:
+        return _matching(
+            round_sites(campaign, round_, time_zone, *columns), status, team_id, building_id
+        )
+
     cols = effective_columns()
-    query = round_sites(
-        campaign,
-        round_,
-        time_zone,
+    query = sites(*_row_columns(), func.count().over()).order_by(
+        cols.building_id, Site.parent_id.is_not(None), Site.name_zh, Site.id
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows, total = [], 0
+    for *values, count in session.execute(query):
+        rows.append(_site_row(values))
+        total = count
+    if not rows and offset:  # past the end: count apart
+        total = session.execute(sites(func.count())).scalar_one()
+    return rows, total
+
+
+def _row_columns() -> tuple[Any, ...]:
+    cols = effective_columns()
+    return (
         Site.id,
         Site.name_zh,
         Site.name_en,
@@ -211,63 +268,29 @@ def site_rows(
         RoundSite.covered_on,
         Site.latitude,
         Site.longitude,
-        func.count().over(),
     )
-    if status == "uncovered":
-        query = query.where(cols.state != State.covered.value)
-    elif status in ("covered", "unreachable", "pending"):
-        query = query.where(cols.state == status)
-    if team_id is not None:
-        query = query.where(cols.team_id == team_id)
-    if building_id is not None:
-        query = query.where(cols.building_id == building_id)
-    query = query.order_by(cols.building_id, Site.parent_id.is_not(None), Site.name_zh, Site.id)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    rows, total = [], 0
-    for *values, count in session.execute(query):
-        total = count
-        (
-            sid,
-            zh,
-            en,
-            kind,
-            address,
-            building,
-            team,
-            inspector,
-            state,
-            outcome,
-            failing,
-            on,
-            lat,
-            lon,
-        ) = values
-        rows.append(
-            RoundSiteRow(
-                site_id=sid,
-                name_zh=zh,
-                name_en=en,
-                kind=SiteKind(kind),
-                address=address,
-                building_id=building,
-                team_id=team,
-                inspector_id=inspector,
-                state=CoverageState(state),
-                outcome=Outcome(outcome) if outcome else None,
-                failing=bool(failing),
-                covered_on=on,
-                latitude=lat,
-                longitude=lon,
-            )
-        )
-    if not rows and offset:
-        total = session.execute(
-            round_sites(campaign, round_, time_zone, func.count()).where(
-                *([cols.state != State.covered.value] if status == "uncovered" else [])
-            )
-        ).scalar_one()
-    return rows, total
+
+
+def _site_row(values: Any) -> RoundSiteRow:
+    sid, zh, en, kind, address, building, team, inspector, state, outcome, failing, on, lat, lon = (
+        values
+    )
+    return RoundSiteRow(
+        site_id=sid,
+        name_zh=zh,
+        name_en=en,
+        kind=SiteKind(kind),
+        address=address,
+        building_id=building,
+        team_id=team,
+        inspector_id=inspector,
+        state=CoverageState(state),
+        outcome=Outcome(outcome) if outcome else None,
+        failing=bool(failing),
+        covered_on=on,
+        latitude=lat,
+        longitude=lon,
+    )
 
 
 # --- what the round found -------------------------------------------------------------------

@@ -22,16 +22,22 @@ from inspect_app.models import Campaign, CampaignRound, ChecklistTemplate, SiteK
 
 
 def round_out(
-    *, session: Session, campaign: Campaign, round_: CampaignRound, today: date, time_zone: str
+    *,
+    session: Session,
+    campaign: Campaign,
+    round_: CampaignRound,
+    today: date,
+    time_zone: str,
+    totals: coverage.Tally | None = None,
 ) -> RoundOut:
+    """The round and its totals (`totals`, when the caller has counted them already)."""
     status = service.round_status(round_, today)
-    tally = (
-        coverage.round_totals(
+    if status == RoundStatus.upcoming:
+        tally = coverage.Tally()
+    else:
+        tally = totals or coverage.round_totals(
             session=session, campaign=campaign, round_=round_, time_zone=time_zone
         )
-        if status != RoundStatus.upcoming
-        else coverage.Tally()
-    )
     assert round_.id is not None
     return RoundOut(
         id=round_.id,

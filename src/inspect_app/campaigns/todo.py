@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.campaigns.scope import effective_columns, round_sites
+from inspect_app.campaigns.scope import effective_columns, given_to, round_sites
 from inspect_app.models import (
     Campaign,
     CampaignRound,
@@ -131,7 +131,11 @@ def todo(*, session: Session, user: CurrentUser, today: date, time_zone: str) ->
                 RoundSite.outcome,
             )
             .outerjoin(parent, parent.id == cols.building_id)
-            .where(cols.state != CoverageState.covered.value, mine)
+            .where(
+                cols.state != CoverageState.covered.value,
+                mine,
+                given_to(round_, user.id, user.team_ids or (-1,)),
+            )
             .order_by(  # sites outside any building last, on every engine
                 parent.name_zh.is_(None),
                 parent.name_zh,

@@ -158,6 +158,18 @@ def _items_by_code(session: Session, inspection: Inspection) -> dict[str, Templa
     }
 
 
+def _item(session: Session, inspection: Inspection, item_code: str) -> TemplateItem | None:
+    """One item of the inspection's version (a sync saves a dozen answers: one row each, not
+    every item each time)."""
+    return session.exec(
+        select(TemplateItem).where(
+            TemplateItem.version_id == inspection.version_id,
+            TemplateItem.code == item_code,
+            TemplateItem.retired.is_(False),
+        )
+    ).first()
+
+
 def default_deadline(
     item: TemplateItem, *, time_zone: str, horizon_days: int = HORIZON_DAYS
 ) -> date:
@@ -194,7 +206,7 @@ def save_answer(
     """Store one answer as it is given; a failed item gets its deadline prefilled. A deadline
     outside the window (or not a date) is refused alone: DeadlineRefused once the rest is saved."""
     require_editable(inspection, user)
-    item = _items_by_code(session, inspection).get(item_code)
+    item = _item(session, inspection, item_code)
     if item is None:
         raise NotFound(_("This checklist has no item %(code)s.", code=item_code))
     if result not in {r.value for r in Result}:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
@@ -70,6 +70,20 @@ class SiteKind(StrEnum):
 
 class Site(SQLModel, table=True):
     """A place that is inspected; enterprises may sit inside a building (`parent_id`)."""
+
+    # Campaign coverage counts a subdistrict's sites by kind, team and building from this
+    # index alone (campaigns.scope), never reading the rows themselves.
+    __table_args__ = (
+        Index(
+            "ix_site_scope",
+            "subdistrict_id",
+            "kind",
+            "team_id",
+            "parent_id",
+            "active",
+            "created_at",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     subdistrict_id: int = Field(foreign_key="subdistrict.id", index=True)
