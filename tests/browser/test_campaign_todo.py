@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from tests.helpers.app import office_today
 from tests.helpers.browser import (
     CONTROLLED,
+    INSTALL_S,
     SMALL_TARGETS_JS,
     api_token,
     forgive_offline_errors,
@@ -206,7 +207,7 @@ def test_offline_outcome_with_a_photo_is_sent_exactly_once(own_server, new_phone
     round_id = plan(page.request, office, [d["id"], e["id"]], "B")
     login(page, "inspector1")
     page.goto("/offline")  # with signal: the to do is copied to the phone
-    wait_until(page, CONTROLLED, timeout_s=30)
+    wait_until(page, CONTROLLED, timeout_s=INSTALL_S)
     expect(card(page, round_id, d["id"])).to_be_visible()
 
     page.context.set_offline(True)
@@ -312,7 +313,7 @@ def test_without_signal_the_home_pages_todo_carries_on_offline(own_server, new_p
     login(page, "inspector1")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # under the service worker, which keeps the offline page
-    wait_until(page, CONTROLLED, timeout_s=30)
+    wait_until(page, CONTROLLED, timeout_s=INSTALL_S)
     kept = """(id) => InspectOutbox.getMeta('data')
       .then(d => !!d && !!d.todo && d.todo.items.some(t => t.round_id === id))"""
     wait_until(page, kept, round_id)  # the home page copied the to do to the phone

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.helpers.app import office_today
 from tests.helpers.browser import (
     CONTROLLED,
+    INSTALL_S,
     api_token,
     fail_items,
     fail_one_item,
@@ -33,7 +34,7 @@ def test_offline_follow_up_visit_closes_the_item_after_sync(new_phone, login, tm
 
     login(page, "inspector1")
     page.goto("/offline")  # with signal: the items and their thumbnails are copied
-    wait_until(page, CONTROLLED)
+    wait_until(page, CONTROLLED, timeout_s=INSTALL_S)
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
     card = page.locator("#offline-sites li.card").filter(has=page.locator("button.visit")).first
     expect(card.locator("button.visit")).to_be_visible()  # the items are on the phone
@@ -95,7 +96,7 @@ def test_offline_not_fixed_and_a_refused_verdict(new_phone, login, tmp_path, bro
 
     login(page, "inspector1")
     page.goto("/offline")
-    wait_until(page, CONTROLLED)
+    wait_until(page, CONTROLLED, timeout_s=INSTALL_S)
     page.fill("#offline-q", site["name_en"] or site["name_zh"])
     visit = page.locator("#offline-sites li.card button.visit").first
     expect(visit).to_be_visible()

@@ -22,13 +22,16 @@ def wait_until(page, expression: str, arg=None, timeout_s: float = 10) -> None:
 
 
 CONTROLLED = "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)"
+# The service worker installs the app shell and the offline data before it takes control: on a
+# busy 2-core machine (the whole suite, with PostgreSQL) that took over 10 s now and then.
+INSTALL_S = 30
 
 
 def ready_offline(page, login, user="inspector1"):
     """Sign in with signal, open the offline page and wait until the phone has what it needs."""
     login(page, user)
     page.goto("/offline")
-    wait_until(page, CONTROLLED)
+    wait_until(page, CONTROLLED, timeout_s=INSTALL_S)
     expect(page.locator("#offline-sites li.card").first).to_be_visible()
 
 
