@@ -110,13 +110,15 @@ def round_version(*, session: Session, campaign: Campaign, round_: CampaignRound
     return (campaign.updated_at, *session.execute(select(*newest)).one())
 
 
-def _kept_for(
+def kept(
     session: Session,
     campaign: Campaign,
     round_: CampaignRound,
     key: tuple,
     compute: Callable[[], T],
 ) -> T:
+    """`compute()`, or what it gave before while the round's data (`round_version`) and the
+    reader's language are the same. Shared between requests: never change the result."""
     version = round_version(session=session, campaign=campaign, round_=round_)
     # Labels (team and building names) are in the reader's language: kept per language.
     return _kept.get(session, (round_.id, current_locale.get(), *key), compute, version)
@@ -127,7 +129,7 @@ def coverage(
 ) -> Coverage:
     """Covered / total of the round, by team, building and kind (see `_count`), kept while the
     round's data stay the same."""
-    return _kept_for(
+    return kept(
         session,
         campaign,
         round_,
@@ -283,7 +285,7 @@ def site_rows(
     """A page of the round's sites (by building, then name) and how many match in all, kept
     while the round's data stay the same."""
     filters = (time_zone, status, team_id, building_id, limit, offset)
-    return _kept_for(
+    return kept(
         session,
         campaign,
         round_,
@@ -470,7 +472,7 @@ def round_totals(
     *, session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
 ) -> Tally:
     """Covered / unreachable / total of a round (one grouped query), kept like `coverage`."""
-    return _kept_for(
+    return kept(
         session,
         campaign,
         round_,
