@@ -665,3 +665,20 @@ def test_a_city_wide_administrator_names_the_subdistrict(login_as, db, settings)
     assert made.status_code == 303
     assert login_as("supervisor").get(made.headers["location"]).status_code == 200
     assert login_as("supervisor2").get(made.headers["location"]).status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_board_of_many_sites_draws_a_binned_map(login_as, running, monkeypatch, lang):
+    """Above MAX_POINTS sites the map is a grid of shaded squares with its own key (the
+    district-scale board): it renders in both languages, as well-formed SVG."""
+    monkeypatch.setattr(charts, "MAX_POINTS", 1)
+    browser = login_as("supervisor")
+    page = (english(browser) if lang == "en" else browser).get(
+        f"/campaigns/rounds/{running['round']}"
+    )
+    assert page.status_code == 200, page.text[-500:]
+    grid = svg_at(page.text, 'class="chart-box map-box"')
+    assert grid.findall(".//{http://www.w3.org/2000/svg}path")  # shaded squares, no points
+    key = parse(page.text).select_one(".map-key").text
+    assert ("under 25%" if lang == "en" else "低于 25%") in key
+    assert ("25–49%" in key) and ("75–99%" in key)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from inspect_app.models import Role, Site, SiteKind, Team, TeamMember, User
-from tests.helpers.app import office_today
-from tests.helpers.data import all_pass, jpeg, put_photo, team_of
+from tests.helpers.app import office_today, post_form
+from tests.helpers.data import all_pass, jpeg, put_photo, site_form, team_of
 
 TODAY = office_today()
 
@@ -358,3 +358,28 @@ def test_weekly_rounds_and_patch_rules(client, api_token, world):
     assert renamed.json()["name_en"] == "Compound patrol"
     extra = {"starts_on": str(TODAY), "ends_on": str(TODAY)}
     assert client.post(f"{url}/rounds", headers=office, json=extra).status_code == 409
+
+
+def test_counts_follow_every_change_they_read(client, api_token, world, login_as):
+    """Counts are kept between requests: a change of the round's rows, of a site (moved to
+    another team) or a new site in the scope shows at the next read."""
+    office = api_token("supervisor")
+    team_id = team_of(world, "inspector1")
+    made = plan(client, office, scope="all", include_later=True).json()
+    url = f"/api/v1/rounds/{made['current_round']['id']}/coverage"
+    before = client.get(url, headers=office).json()
+    assert client.get(url, headers=office).json() == before  # kept, and the same
+    site = team_sites(world, team_id)[0]
+    other = next(t for t in before["by_team"] if t["key"] not in (team_id, None))
+    admin = login_as("admin")
+    moved = post_form(admin, f"/sites/{site.id}/edit", site_form(site, team_id=str(other["key"])))
+    assert moved.status_code == 303, moved.text
+    after = client.get(url, headers=office).json()
+    teams = {t["key"]: t["total"] for t in after["by_team"]}
+    was = {t["key"]: t["total"] for t in before["by_team"]}
+    assert teams[team_id] == was[team_id] - 1 and teams[other["key"]] == other["total"] + 1
+    new = post_form(
+        admin, "/sites/new", site_form(site, name_zh="新开小店", credit_code="", kind="shop")
+    )
+    assert new.status_code == 303, new.text
+    assert client.get(url, headers=office).json()["total"] == before["total"] + 1

@@ -98,3 +98,23 @@ def test_english_is_the_source_language_so_its_catalog_is_complete_by_constructi
     assert en.gettext("Sign in") == "Sign in"
     zh = i18n.translations("zh_CN")
     assert zh.gettext("Sign in") != "Sign in"
+
+
+def test_template_strings_format_in_both_languages():
+    """Jinja's gettext (newstyle) formats every string, with or without variables: a lone "%"
+    in a template's string, or in its translation, is a 500 on the page that shows it."""
+    placeholder = re.compile(r"%%|%\(\w+\)[sd]")
+
+    def lone(text: str) -> bool:
+        return "%" in placeholder.sub("", text)
+
+    literal = re.compile(r"""_\(\s*"((?:[^"\\]|\\.)*)"|_\(\s*'((?:[^'\\]|\\.)*)'""")
+    in_templates = {
+        a or b
+        for path in (ROOT / "templates").rglob("*.html")
+        for a, b in literal.findall(path.read_text(encoding="utf-8"))
+    }
+    with (i18n.CATALOG_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        chinese = {m.id: m.string for m in read_po(fh) if isinstance(m.id, str) and m.id}
+    bad = sorted(text for text in in_templates if lone(text) or lone(chinese.get(text) or ""))
+    assert bad == [], f"write a literal % as %% in template strings: {bad}"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session, col, select
 
 from inspect_app import labels
-from inspect_app.campaigns import coverage, service
+from inspect_app.campaigns import charts, coverage, service
 from inspect_app.campaigns.schemas import AssignmentIn, RoundStatus
 from inspect_app.campaigns.scope import effective_columns, round_sites
 from inspect_app.i18n import localized, pick
@@ -61,6 +61,7 @@ class Board:
     unplaced: int  # sites without coordinates (not on the plot)
     beside: Beside | None
     rounds: list[CampaignRound] = field(default_factory=list)
+    site_map: str = ""  # the SVG plot of `points` (charts.map_svg)
 
     @property
     def days_left(self) -> int:
@@ -100,8 +101,21 @@ def board(
         tally.label = labels.kind(str(tally.key))
     status = service.round_status(round_, today)
     rounds = service.rounds_of(session=session, campaign=campaign)
-    points, unplaced = positions(
-        session=session, campaign=campaign, round_=round_, time_zone=time_zone
+    # What reads every site or every answer of the round is kept while the round's data stay
+    # the same (coverage.kept): a district's board is read again and again between visits.
+    points, unplaced, site_map = coverage.kept(
+        session,
+        campaign,
+        round_,
+        ("points", time_zone),
+        lambda: _placed(session, campaign, round_, time_zone),
+    )
+    rates = coverage.kept(
+        session,
+        campaign,
+        round_,
+        ("rates",),
+        lambda: coverage.failure_rates(session=session, round_=round_),
     )
     return Board(
         campaign=campaign,
@@ -109,7 +123,7 @@ def board(
         status=status,
         today=today,
         found=found,
-        rates=coverage.failure_rates(session=session, round_=round_),
+        rates=rates,
         series=(
             coverage.progress(session=session, round_=round_, total=found.whole.total, today=today)
             if status != RoundStatus.upcoming
@@ -119,7 +133,17 @@ def board(
         unplaced=unplaced,
         beside=_beside(session, campaign, round_, rounds, time_zone),
         rounds=rounds,
+        site_map=site_map,
     )
+
+
+def _placed(
+    session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
+) -> tuple[list[Point], int, str]:
+    points, unplaced = positions(
+        session=session, campaign=campaign, round_=round_, time_zone=time_zone
+    )
+    return points, unplaced, charts.map_svg(points)
 
 
 def positions(
@@ -155,12 +179,15 @@ def _beside(
     found = coverage.coverage(
         session=session, campaign=campaign, round_=earlier, time_zone=time_zone
     )
-    return Beside(
-        round_=earlier,
-        whole=found.whole,
-        failing=found.failing,
-        again=coverage.failing_again(session=session, earlier=earlier, later=round_),
+    earlier_version = coverage.round_version(session=session, campaign=campaign, round_=earlier)
+    again = coverage.kept(
+        session,
+        campaign,
+        round_,
+        ("again", earlier.id, earlier_version),
+        lambda: coverage.failing_again(session=session, earlier=earlier, later=round_),
     )
+    return Beside(round_=earlier, whole=found.whole, failing=found.failing, again=again)
 
 
 # --- names and choices ---------------------------------------------------------------------

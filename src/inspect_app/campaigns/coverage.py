@@ -7,16 +7,17 @@ read the few rows a round has written (`RoundSite`)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, case, func
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from inspect_app.campaigns.scope import PARENT_KINDS, effective_columns, round_sites
-from inspect_app.i18n import pick
+from inspect_app.i18n import current_locale, pick
 from inspect_app.models import (
     Answer,
     Campaign,
@@ -32,8 +33,10 @@ from inspect_app.models import (
     TemplateItem,
     TemplateVersion,
 )
+from inspect_app.rectifications.recent import Recent
 
 State = CoverageState
+T = TypeVar("T")
 
 
 @dataclass
@@ -85,7 +88,57 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
 
+# Counts and pages of a round, kept per process while nothing they are read from changed (see
+# `round_version`), for at most recent.MAX_AGE seconds. Results are shared: never change one.
+_kept = Recent(size=128)
+
+
+def round_version(*, session: Session, campaign: Campaign, round_: CampaignRound) -> tuple:
+    """What changes whenever a round's counts may have: the campaign (its scope; `updated_at`
+    on every change), the subdistrict's sites (every edit stamps `updated_at`, a new site has a
+    higher id) and what the round did at its sites (every write stamps `updated_at`). Each is
+    one step down an index. Clocks of several servers may disagree a little: the age limit of
+    `Recent` bounds what that could hide."""
+    of_sites = Site.subdistrict_id == campaign.subdistrict_id
+    newest = (  # each its own subquery: SQLite reads one MAX from an index, not two
+        select(func.max(Site.updated_at)).where(of_sites).scalar_subquery(),
+        select(func.max(Site.id)).where(of_sites).scalar_subquery(),
+        select(func.max(RoundSite.updated_at))
+        .where(RoundSite.round_id == round_.id)
+        .scalar_subquery(),
+    )
+    return (campaign.updated_at, *session.execute(select(*newest)).one())
+
+
+def kept(
+    session: Session,
+    campaign: Campaign,
+    round_: CampaignRound,
+    key: tuple,
+    compute: Callable[[], T],
+) -> T:
+    """`compute()`, or what it gave before while the round's data (`round_version`) and the
+    reader's language are the same. Shared between requests: never change the result."""
+    version = round_version(session=session, campaign=campaign, round_=round_)
+    # Labels (team and building names) are in the reader's language: kept per language.
+    return _kept.get(session, (round_.id, current_locale.get(), *key), compute, version)
+
+
 def coverage(
+    *, session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
+) -> Coverage:
+    """Covered / total of the round, by team, building and kind (see `_count`), kept while the
+    round's data stay the same."""
+    return kept(
+        session,
+        campaign,
+        round_,
+        ("coverage", time_zone),
+        lambda: _count(session=session, campaign=campaign, round_=round_, time_zone=time_zone),
+    )
+
+
+def _count(
     *, session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
 ) -> Coverage:
     """Covered / total of the round, by team, building and kind, from one grouped query: a row
@@ -229,8 +282,29 @@ def site_rows(
     limit: int | None = 50,
     offset: int = 0,
 ) -> tuple[list[RoundSiteRow], int]:
-    """A page of the round's sites (by building, then name) and how many match in all."""
+    """A page of the round's sites (by building, then name) and how many match in all, kept
+    while the round's data stay the same."""
+    filters = (time_zone, status, team_id, building_id, limit, offset)
+    return kept(
+        session,
+        campaign,
+        round_,
+        ("sites", *filters),
+        lambda: _page(session, campaign, round_, *filters),
+    )
 
+
+def _page(
+    session: Session,
+    campaign: Campaign,
+    round_: CampaignRound,
+    time_zone: str,
+    status: str,
+    team_id: int | None,
+    building_id: int | None,
+    limit: int | None,
+    offset: int,
+) -> tuple[list[RoundSiteRow], int]:
     def sites(*columns: Any) -> Select[Any]:
         return _matching(
             round_sites(campaign, round_, time_zone, *columns), status, team_id, building_id
@@ -397,7 +471,17 @@ def failing_again(
 def round_totals(
     *, session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str
 ) -> Tally:
-    """Covered / unreachable / total of a round (one grouped query)."""
+    """Covered / unreachable / total of a round (one grouped query), kept like `coverage`."""
+    return kept(
+        session,
+        campaign,
+        round_,
+        ("totals", time_zone),
+        lambda: _totals(session, campaign, round_, time_zone),
+    )
+
+
+def _totals(session: Session, campaign: Campaign, round_: CampaignRound, time_zone: str) -> Tally:
     cols = effective_columns()
     tally = Tally()
     query = round_sites(campaign, round_, time_zone, cols.state, func.count()).group_by(cols.state)

@@ -4,14 +4,17 @@ building). The phone sorts by distance when it may read its location."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from inspect_app.auth.service import CurrentUser
+from inspect_app.campaigns.coverage import round_version
 from inspect_app.campaigns.scope import effective_columns, given_to, round_sites
 from inspect_app.models import (
     Campaign,
@@ -24,6 +27,7 @@ from inspect_app.models import (
     Site,
     SiteKind,
 )
+from inspect_app.rectifications.recent import Recent
 
 MAX_TODO = 2000  # per round: far beyond a team's day, bounds the offline data
 
@@ -83,15 +87,50 @@ def mine_clause(user: CurrentUser) -> ColumnElement[bool]:
     )
 
 
+T = TypeVar("T")
+Running = list[tuple[Campaign, CampaignRound, str]]
+_kept = Recent(size=256)
+
+
+def _kept_for(
+    session: Session,
+    user: CurrentUser,
+    today: date,
+    time_zone: str,
+    name: str,
+    compute: Callable[[Running], T],
+) -> T:
+    """An inspector's result over the running rounds, kept while none of them changed (see
+    coverage.round_version) and the day, the teams and the rounds running are the same."""
+    assert user.subdistrict_id is not None
+    rounds = running_rounds(session=session, subdistrict_id=user.subdistrict_id, today=today)
+    version = tuple(
+        (r.id, round_version(session=session, campaign=c, round_=r)) for c, r, _code in rounds
+    )
+    key = (name, user.id, user.team_ids, today, time_zone)
+    return _kept.get(session, key, lambda: compute(rounds), version)
+
+
 def done_today(*, session: Session, user: CurrentUser, today: date, time_zone: str) -> int:
     """How many of the inspector's sites of running rounds were covered today (by anyone)."""
     if user.role != Role.inspector or user.subdistrict_id is None:
         return 0
+    return _kept_for(
+        session,
+        user,
+        today,
+        time_zone,
+        "done",
+        lambda rounds: _done_today(session, user, today, time_zone, rounds),
+    )
+
+
+def _done_today(
+    session: Session, user: CurrentUser, today: date, time_zone: str, rounds: Running
+) -> int:
     cols = effective_columns()
     total = 0
-    for campaign, round_, _code in running_rounds(
-        session=session, subdistrict_id=user.subdistrict_id, today=today
-    ):
+    for campaign, round_, _code in rounds:
         query = round_sites(campaign, round_, time_zone, func.count()).where(
             cols.state == CoverageState.covered.value,
             RoundSite.covered_on == today,
@@ -102,16 +141,26 @@ def done_today(*, session: Session, user: CurrentUser, today: date, time_zone: s
 
 
 def todo(*, session: Session, user: CurrentUser, today: date, time_zone: str) -> list[TodoRow]:
-    """The inspector's uncovered sites of running rounds (empty for other roles)."""
+    """The inspector's uncovered sites of running rounds (empty for other roles); the list is
+    shared with other requests: never change it."""
     if user.role != Role.inspector or user.subdistrict_id is None:
         return []
+    return _kept_for(
+        session,
+        user,
+        today,
+        time_zone,
+        "todo",
+        lambda rounds: _todo(session, user, time_zone, rounds),
+    )
+
+
+def _todo(session: Session, user: CurrentUser, time_zone: str, rounds: Running) -> list[TodoRow]:
     cols = effective_columns()
     parent = aliased(Site)
     mine = mine_clause(user)
     rows: list[TodoRow] = []
-    for campaign, round_, code in running_rounds(
-        session=session, subdistrict_id=user.subdistrict_id, today=today
-    ):
+    for campaign, round_, code in rounds:
         query = (
             round_sites(
                 campaign,

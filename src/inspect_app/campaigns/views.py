@@ -307,7 +307,7 @@ class CampaignsController(Controller):
                 ends_on=round_.ends_on,
                 total=found.found.whole.total,
             ),
-            site_map=charts.map_svg(found.points),
+            site_map=found.site_map,
             binned=len(found.points) > charts.MAX_POINTS,
             charts=charts,
             teams=board.teams(session=db, subdistrict_id=campaign.subdistrict_id, active_only=True),

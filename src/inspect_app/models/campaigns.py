@@ -113,6 +113,7 @@ class RoundSite(SQLModel, table=True):
         Index("ix_round_site_round_state", "round_id", "state"),
         Index("ix_round_site_inspector", "inspector_id", "round_id"),
         Index("ix_round_site_team", "team_id", "round_id"),
+        Index("ix_round_site_updated", "round_id", "updated_at"),  # campaigns.coverage
         # SQLite: rows live in the primary key, so a site's state in a round is one lookup
         # (coverage joins every site of a scope to this table).
         {"sqlite_with_rowid": False},

@@ -83,6 +83,10 @@ class Site(SQLModel, table=True):
             "active",
             "created_at",
         ),
+        # The newest change and the newest site of a subdistrict, each one step down an index:
+        # a round's counts are kept until either moves (campaigns.coverage.round_version).
+        Index("ix_site_subdistrict_updated", "subdistrict_id", "updated_at"),
+        Index("ix_site_subdistrict_newest", "subdistrict_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

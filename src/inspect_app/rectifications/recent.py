@@ -33,9 +33,21 @@ class Recent:
         self.lock = threading.Lock()
         self.computing = [threading.Lock() for _ in range(32)]  # striped by key
 
-    def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-        """The result kept for `key`, else `compute()` (kept unless it returns None)."""
-        latest = session.exec(select(func.max(RectificationEvent.id))).one()
+    def get(
+        self,
+        session: Session,
+        key: Hashable,
+        compute: Callable[[], T],
+        version: Hashable | None = None,
+    ) -> T:
+        """The result kept for `key`, else `compute()` (kept unless it returns None). It is
+        kept while `version` is the same (by default the newest rectification event's id): a
+        caller reading other tables passes what changes whenever they do."""
+        latest = (
+            session.exec(select(func.max(RectificationEvent.id))).one()
+            if version is None
+            else version
+        )
         base = (str(session.get_bind().engine.url), key)
         found = self._fresh((*base, latest))
         if found is not None:
@@ -57,7 +69,7 @@ class Recent:
             self.found.move_to_end(full)
             return found[1]
 
-    def _put(self, base: tuple, latest: int | None, value: object) -> None:
+    def _put(self, base: tuple, latest: Hashable, value: object) -> None:
         with self.lock:
             for old in [k for k in self.found if k[:2] == base]:
                 del self.found[old]  # the same result as it was before the latest event

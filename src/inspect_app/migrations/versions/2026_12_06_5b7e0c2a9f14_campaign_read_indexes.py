@@ -39,8 +39,15 @@ def upgrade() -> None:
         ["subdistrict_id", "kind", "team_id", "parent_id", "active", "created_at"],
     )
     _round_site_rowid(False)
+    # What a round's kept counts are checked against (campaigns.coverage.round_version).
+    op.create_index("ix_site_subdistrict_updated", "site", ["subdistrict_id", "updated_at"])
+    op.create_index("ix_site_subdistrict_newest", "site", ["subdistrict_id", "id"])
+    op.create_index("ix_round_site_updated", "round_site", ["round_id", "updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_round_site_updated", table_name="round_site")
+    op.drop_index("ix_site_subdistrict_newest", table_name="site")
+    op.drop_index("ix_site_subdistrict_updated", table_name="site")
     _round_site_rowid(True)
     op.drop_index("ix_site_scope", table_name="site")
