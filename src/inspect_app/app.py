@@ -38,6 +38,8 @@ from inspect_app.errors import EXCEPTION_HANDLERS
 from inspect_app.inspections.api import InspectionsApiController, SiteInspectionsApiController
 from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
+from inspect_app.notices.api import NoticesApiController
+from inspect_app.notices.views import NoticePagesController
 from inspect_app.overview.home import home
 from inspect_app.overview.site_page import SitePageController
 from inspect_app.overview.todo import TodoController
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitsController,
             OverdueBoardController,
             CampaignsController,
+            NoticePagesController,
             AuthApiController,
             MeApiController,
             SitesApiController,
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitsApiController,
             OverdueBoardApiController,
             CampaignsApiController,
+            NoticesApiController,
             RoundsApiController,
             TodoApiController,
             create_static_files_router(

@@ -20,6 +20,11 @@ class Subdistrict(SQLModel, table=True):
     code: str = Field(max_length=40, unique=True)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    # The notice number's prefix (梧桐〔2026〕第0012号); empty: the Chinese name without 街道.
+    notice_prefix: str = Field(default="", max_length=20)
+    # What the notice says of the re-check (复查); empty: the default wording.
+    recheck_text_zh: str = Field(default="", max_length=1000)
+    recheck_text_en: str = Field(default="", max_length=1000)
 
 
 class Role(StrEnum):
