@@ -10,7 +10,11 @@ import shutil
 
 # subprocess runs fc-list only, with fixed arguments and no user input
 import subprocess  # nosec B404
+import threading
 from functools import lru_cache
+from typing import Any
+
+from PIL import ImageFile
 
 from inspect_app.errors import Busy
 from inspect_app.i18n import gettext as _
@@ -87,10 +91,47 @@ def thumbnails(storage: PhotoStorage, photos: list[dict[str, str]]) -> dict[str,
     return out
 
 
-def _write(html: str) -> bytes:
-    from weasyprint import HTML  # imported on first use: it loads Pango
+_load_lock = threading.Lock()
+_html: Any = None
+_load_error = ""
 
-    pdf = HTML(string=html, base_url=None).write_pdf()
+
+def load(_app: object = None) -> None:
+    """Import WeasyPrint once, when a server starts (not at import: it loads Pango, ~0.8 s).
+
+    Its import sets Pillow's global LOAD_TRUNCATED_IMAGES, which the photo pipeline refuses
+    (it must never accept a truncated upload): set it back at once, before any photo."""
+    global _html, _load_error
+    with _load_lock:
+        if _html is not None or _load_error:
+            return
+        try:
+            from weasyprint import HTML
+        except OSError as exc:  # Pango or its friends are missing
+            _load_error = str(exc)
+            return
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+        _html = HTML
+
+
+class RendererMissing(Busy):
+    code = "pdf_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The server cannot make PDFs: its Pango library is missing. An administrator "
+                "can install it with: apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+            )
+        )
+
+
+def _write(html: str) -> bytes:
+    load()
+    if _html is None:
+        raise RendererMissing()
+    pdf = _html(string=html, base_url=None).write_pdf()
     assert pdf is not None
     return bytes(pdf)
 
