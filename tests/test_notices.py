@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+
 import pytest
 from PIL import ImageFile
 from pypdf import PdfReader
@@ -15,11 +16,11 @@ from inspect_app.errors import Conflict
 from inspect_app.models import Inspection, Notice, Rectification, Site, Subdistrict
 from inspect_app.notices import content as contents
 from inspect_app.notices import pdf
-from inspect_app.timezone import today_in
+from tests.helpers.app import office_today
 from tests.helpers.data import findings, owner_names
 from tests.helpers.html import parse
 
-YEAR = today_in("Asia/Shanghai").year
+YEAR = office_today().year
 
 
 def notice_of_item(world, item_id: int) -> Notice:
@@ -93,7 +94,9 @@ def test_a_passing_inspection_gets_no_notice(client, api_token, world):
 
 def test_the_content_is_canonical_json_and_its_hash_is_printed(client, api_token, world):
     site, _owner = owned_site(world)
-    notice = notice_of_item(world, findings(client, api_token, world, site, failed=("F01", "F03"))[0])
+    notice = notice_of_item(
+        world, findings(client, api_token, world, site, failed=("F01", "F03"))[0]
+    )
     content = json.loads(notice.content)
     again = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert again == notice.content  # stored exactly in the canonical form
@@ -108,7 +111,11 @@ def test_the_content_is_canonical_json_and_its_hash_is_printed(client, api_token
 
 
 def test_the_hash_changes_with_any_change_of_content():
-    content = {"number": "梧桐〔2026〕第0001号", "items": [{"note": "灭火器过期"}], "signatures": []}
+    content = {
+        "number": "梧桐〔2026〕第0001号",
+        "items": [{"note": "灭火器过期"}],
+        "signatures": [],
+    }
     first = contents.digest(contents.canonical(content))
     assert first == contents.digest(contents.canonical(dict(reversed(content.items()))))
     content["items"][0]["note"] = "灭火器已过期"
@@ -142,8 +149,9 @@ def test_a_correction_has_a_new_number_naming_the_one_it_replaces(client, api_to
     assert again.status_code == 409
     inspector = client.post(f"/api/v1/notices/{new['id']}/reissue", headers=api_token("inspector1"))
     assert inspector.status_code == 403
-    page = client.get(f"/inspections/{inspection_uuid(world, notice)}/notice",
-                      headers=api_token("supervisor"))
+    page = client.get(
+        f"/inspections/{inspection_uuid(world, notice)}/notice", headers=api_token("supervisor")
+    )
     assert new["number"] in page.text and notice.number in page.text  # the newest, naming the old
 
 
@@ -215,7 +223,9 @@ def test_the_api_lists_a_sites_notices_to_those_who_see_it(client, api_token, wo
         assert notice.id in [n["id"] for n in listed.json()["items"]], who
         one = client.get(f"/api/v1/notices/{notice.id}", headers=api_token(who))
         assert one.json()["content_hash"] == notice.content_hash and one.json()["hash_verifies"]
-    stranger = next(o for o in ("owner2", "owner3", "owner4") if o not in owner_names(world, site.id))
+    stranger = next(
+        o for o in ("owner2", "owner3", "owner4") if o not in owner_names(world, site.id)
+    )
     listed = client.get(f"/api/v1/notices?site_id={site.id}", headers=api_token(stranger))
     assert listed.json()["items"] == []
     for path in (f"/api/v1/notices/{notice.id}", f"/api/v1/notices/{notice.id}.pdf"):
@@ -234,7 +244,8 @@ def test_no_pdf_for_an_inspection_without_a_notice(client, api_token, world, log
     findings(client, api_token, world, site, failed=())
     with world.session() as s:
         key = s.exec(
-            select(Inspection.uuid).where(Inspection.site_id == site.id)
+            select(Inspection.uuid)
+            .where(Inspection.site_id == site.id)
             .order_by(Inspection.id.desc())
         ).first()
     assert login_as(owner).get(f"/inspections/{key}/notice.pdf").status_code == 404
