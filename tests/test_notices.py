@@ -4,8 +4,10 @@ text, photos and page numbers; whoever sees the site sees its notices, nobody el
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import time
 
 import pytest
 from PIL import ImageFile
@@ -16,6 +18,7 @@ from inspect_app.errors import Conflict
 from inspect_app.models import Inspection, Notice, Rectification, Site, Subdistrict
 from inspect_app.notices import content as contents
 from inspect_app.notices import pdf
+from inspect_app.photos.pool import GRACE_SECONDS
 from tests.helpers.app import office_today
 from tests.helpers.data import findings, owner_names
 from tests.helpers.html import parse
@@ -255,3 +258,16 @@ def test_no_pdf_for_an_inspection_without_a_notice(client, api_token, world, log
 
 def english_or_chinese(text: str) -> str:
     return text.replace("无需整改", "Nothing to put right")
+
+
+def test_a_pdf_over_its_time_budget_is_refused_not_waited_for(monkeypatch):
+    def slow(_html: str) -> bytes:
+        time.sleep(GRACE_SECONDS + 0.5)
+        return b"%PDF"
+
+    monkeypatch.setattr(pdf, "_write", slow)
+    with pytest.raises(pdf.PdfTooSlow) as refused:
+        asyncio.run(pdf.render("<p>x</p>", budget=0.05))
+    assert refused.value.status_code == 503 and "took too long" in refused.value.message
+    time.sleep(GRACE_SECONDS)  # the slot frees when the work really ends
+    assert asyncio.run(pdf.render("<p>x</p>", budget=2)) == b"%PDF"

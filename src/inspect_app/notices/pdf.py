@@ -18,7 +18,7 @@ from PIL import ImageFile
 
 from inspect_app.errors import Busy
 from inspect_app.i18n import gettext as _
-from inspect_app.photos.pipeline import Deadline
+from inspect_app.photos.pipeline import Deadline, PhotoTooSlow
 from inspect_app.photos.pool import PhotoBusy, PhotoPool
 from inspect_app.photos.storage import InvalidKey, PhotoStorage, photo_keys
 
@@ -40,6 +40,19 @@ class FontMissing(Busy):
                 "The server has no Chinese font, so the PDF cannot be made. "
                 "An administrator can install one with: apt-get install %(package)s",
                 package=FONT_PACKAGE,
+            )
+        )
+
+
+class PdfTooSlow(Busy):
+    code = "pdf_too_slow"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            _(
+                "Making this PDF took too long (over %(seconds)s seconds). "
+                "Please try again later, or print the notice page instead.",
+                seconds=f"{seconds:g}",
             )
         )
 
@@ -139,13 +152,17 @@ def _write(html: str) -> bytes:
 _pool = PhotoPool(WORKERS)
 
 
-async def render(html: str) -> bytes:
-    """The PDF of this HTML, made in the pool; 503 when every worker stays busy."""
+async def render(html: str, *, budget: float = BUDGET_SECONDS) -> bytes:
+    """The PDF of this HTML, made in the pool; 503 when every worker stays busy or the PDF
+    takes longer than `budget` seconds (the thread ends on its own; its slot stays taken till
+    then, so runaway PDFs cannot pile up)."""
 
     def work(_deadline: Deadline) -> bytes:
         return _write(html)
 
     try:
-        return await _pool.run(work, wait=QUEUE_SECONDS, budget=BUDGET_SECONDS)
+        return await _pool.run(work, wait=QUEUE_SECONDS, budget=budget)
     except PhotoBusy:
         raise PdfBusy() from None
+    except PhotoTooSlow:
+        raise PdfTooSlow(budget) from None
