@@ -1,5 +1,5 @@
-"""inspect-app serve | db | demo | create-user | import-sites | subdistricts | check | backup |
-restore | routes."""
+"""inspect-app serve | db | demo | create-user | import-sites | subdistricts | notice-settings |
+check | backup | restore | routes."""
 
 from __future__ import annotations
 
@@ -182,6 +182,33 @@ def cmd_subdistricts(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notice_settings(args: argparse.Namespace) -> int:
+    """Show, or set, a subdistrict's notice number prefix and re-check wording."""
+    from inspect_app.errors import AppError
+    from inspect_app.notices import content, service
+    from inspect_app.timezone import today_in
+
+    try:
+        with _database() as db, db.session(write=True) as session:
+            sub = service.configure(
+                session=session,
+                code=args.code,
+                prefix=args.prefix,
+                recheck_zh=args.recheck_zh,
+                recheck_en=args.recheck_en,
+            )
+            wording = content.recheck_wording(sub)
+            prefix = content.prefix_of(sub)
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    year = today_in(Settings.from_env().time_zone).year
+    print(f"format:       {content.format_number(prefix, year, 1)}")
+    print(f"re-check zh:  {wording['zh']}")
+    print(f"re-check en:  {wording['en']}")
+    return 0
+
+
 def _name(guard: object) -> str:
     guard = getattr(guard, "func", guard)  # Litestar wraps guards to await them
     return getattr(guard, "__qualname__", type(guard).__name__)
@@ -292,6 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "subdistricts", help="list the subdistrict codes (for import-sites, create-user)"
     ).set_defaults(func=cmd_subdistricts)
+    ns = sub.add_parser(
+        "notice-settings", help="a subdistrict's notice number prefix and re-check wording"
+    )
+    ns.add_argument("code", help="subdistrict code")
+    ns.add_argument("--prefix", help="e.g. 梧桐 (empty: the Chinese name without 街道)")
+    ns.add_argument("--recheck-zh", help="the re-check wording in Chinese (empty: the default)")
+    ns.add_argument("--recheck-en", help="the re-check wording in English (empty: the default)")
+    ns.set_defaults(func=cmd_notice_settings)
     sub.add_parser("check", help="photo records vs stored files").set_defaults(func=cmd_check)
     sub.add_parser("routes", help="every route: methods, path, handler and guards").set_defaults(
         func=cmd_routes

@@ -17,7 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, func, select
 
 from inspect_app.auth.service import CurrentUser
-from inspect_app.errors import Conflict, Forbidden, NotFound
+from inspect_app.bounds import column_length
+from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
 from inspect_app.models import Inspection, Notice, NoticeCounter, Site, Subdistrict
@@ -167,3 +168,42 @@ def content_of(notice: Notice) -> dict[str, Any]:
 def verify(notice: Notice) -> bool:
     """Does the stored content still match its hash?"""
     return contents.digest(notice.content) == notice.content_hash
+
+
+PREFIX_MAX = column_length(Subdistrict, "notice_prefix")
+RECHECK_MAX = column_length(Subdistrict, "recheck_text_zh")
+
+
+def configure(
+    *,
+    session: Session,
+    code: str,
+    prefix: str | None = None,
+    recheck_zh: str | None = None,
+    recheck_en: str | None = None,
+) -> Subdistrict:
+    """A subdistrict's notice settings (the CLI's `notice-settings`); None keeps a value, ""
+    returns it to the default. Numbers already issued keep their prefix."""
+    subdistrict = session.exec(select(Subdistrict).where(Subdistrict.code == code)).first()
+    if subdistrict is None:
+        raise NotFound(_("No subdistrict has the code %(code)s.", code=code))
+    if prefix is not None:
+        prefix = prefix.strip()
+        if len(prefix) > PREFIX_MAX or any(c in prefix for c in "〔〕 \t\n"):
+            raise Invalid(
+                _("The prefix is at most %(n)s characters, without spaces or 〔〕.", n=PREFIX_MAX),
+                fields={"prefix": _("Choose a shorter prefix.")},
+            )
+        subdistrict.notice_prefix = prefix
+    for name, text in (("recheck_text_zh", recheck_zh), ("recheck_text_en", recheck_en)):
+        if text is None:
+            continue
+        if len(text.strip()) > RECHECK_MAX:
+            raise Invalid(
+                _("The re-check wording is at most %(n)s characters.", n=RECHECK_MAX),
+                fields={name: _("Shorten the wording.")},
+            )
+        setattr(subdistrict, name, text.strip())
+    session.add(subdistrict)
+    session.flush()
+    return subdistrict
