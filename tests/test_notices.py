@@ -23,7 +23,9 @@ from tests.helpers.app import office_today
 from tests.helpers.data import findings, owner_names
 from tests.helpers.html import parse
 
-YEAR = office_today().year
+
+def year() -> int:
+    return office_today().year
 
 
 def notice_of_item(world, item_id: int) -> Notice:
@@ -48,9 +50,9 @@ def test_a_submitted_inspection_with_failures_gets_the_next_number(client, api_t
     site, _owner = owned_site(world)
     first = notice_of_item(world, findings(client, api_token, world, site)[0])
     second = notice_of_item(world, findings(client, api_token, world, site, failed=("F02",))[0])
-    assert first.number == f"梧桐〔{YEAR}〕第{first.seq:04d}号"
-    assert second.seq == first.seq + 1 and second.year == YEAR
-    assert second.number == f"梧桐〔{YEAR}〕第{second.seq:04d}号"
+    assert first.number == f"梧桐〔{year()}〕第{first.seq:04d}号"
+    assert second.seq == first.seq + 1 and second.year == year()
+    assert second.number == f"梧桐〔{year()}〕第{second.seq:04d}号"
 
 
 def test_numbers_count_per_subdistrict(client, api_token, world):
@@ -59,7 +61,7 @@ def test_numbers_count_per_subdistrict(client, api_token, world):
         yinxing_id = s.exec(select(Subdistrict.id).where(Subdistrict.code == "yinxing")).one()
     other = world.sites(Site.subdistrict_id == yinxing_id, Site.team_id.is_not(None))[0]
     yinxing = notice_of_item(world, findings(client, api_token, world, other)[0])
-    assert yinxing.number.startswith(f"银杏〔{YEAR}〕第")
+    assert yinxing.number.startswith(f"银杏〔{year()}〕第")
     assert yinxing.subdistrict_id != wutong.subdistrict_id
     with world.session() as s:
         taken = s.exec(select(Notice.seq).where(Notice.subdistrict_id == yinxing_id)).all()
@@ -75,7 +77,7 @@ def test_the_prefix_and_recheck_wording_are_the_subdistricts(client, api_token, 
         s.add(sub)
         s.commit()
     notice = notice_of_item(world, findings(client, api_token, world, site)[0])
-    assert notice.number.startswith(f"梧街整改〔{YEAR}〕第")
+    assert notice.number.startswith(f"梧街整改〔{year()}〕第")
     assert json.loads(notice.content)["recheck"]["zh"] == "整改完成后三日内申请复查。"
 
 
@@ -137,6 +139,10 @@ def test_an_issued_notice_cannot_be_changed(client, api_token, world):
         s.rollback()
     with world.session() as s:
         assert s.get(Notice, notice.id).content == notice.content
+        s.delete(s.get(Notice, notice.id))
+        with pytest.raises(Conflict):
+            s.flush()
+        s.rollback()
 
 
 def test_a_correction_has_a_new_number_naming_the_one_it_replaces(client, api_token, world):
@@ -280,12 +286,12 @@ def test_the_office_sets_the_prefix_and_wording_from_the_command_line(
         "notice-settings", "wutong", "--prefix", "梧街", "--recheck-en", "Call us."
     )
     assert code == 0, err
-    assert f"梧街〔{YEAR}〕第0001号" in out and "Call us." in out
+    assert f"梧街〔{year()}〕第0001号" in out and "Call us." in out
     notice = notice_of_item(world, findings(client, api_token, world, owned_site(world)[0])[0])
     assert notice.number.startswith("梧街〔")
     assert json.loads(notice.content)["recheck"]["en"] == "Call us."
     code, out, _err = cli("notice-settings", "wutong", "--prefix", "")
-    assert code == 0 and f"梧桐〔{YEAR}〕第0001号" in out  # back to the name without 街道
+    assert code == 0 and f"梧桐〔{year()}〕第0001号" in out  # back to the name without 街道
     code, _out, err = cli("notice-settings", "wutong", "--prefix", "梧桐〔x〕")
     assert code == 1 and "〔〕" in err
     code, _out, err = cli("notice-settings", "nowhere")

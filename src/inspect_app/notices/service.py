@@ -30,8 +30,9 @@ MAX_LIMIT = 200
 
 
 @event.listens_for(Notice, "before_update")
-def _refuse_update(_mapper: object, _connection: object, target: Notice) -> None:
-    """An issued notice is never changed: a correction is a new notice (`reissue`)."""
+@event.listens_for(Notice, "before_delete")
+def _refuse_change(_mapper: object, _connection: object, target: Notice) -> None:
+    """An issued notice is never changed or removed: a correction is a new notice (`reissue`)."""
     raise Conflict(_("An issued notice cannot be changed; issue a correction instead."))
 
 
@@ -60,7 +61,7 @@ def issue(
     """A new notice for a submitted inspection: the next number, the content as it stands."""
     site = session.get_one(Site, inspection.site_id)
     subdistrict = session.get_one(Subdistrict, site.subdistrict_id)
-    assert subdistrict.id is not None and inspection.id is not None
+    assert subdistrict.id is not None and inspection.id is not None and site.id is not None
     today = today_in(time_zone)
     seq = next_seq(session=session, subdistrict_id=subdistrict.id, year=today.year)
     number = contents.format_number(contents.prefix_of(subdistrict), today.year, seq)
@@ -79,7 +80,7 @@ def issue(
         year=today.year,
         seq=seq,
         inspection_id=inspection.id,
-        site_id=site.id or 0,
+        site_id=site.id,
         replaces_id=replaces.id if replaces else None,
         content=text,
         content_hash=contents.digest(text),
