@@ -72,15 +72,6 @@ def upgrade() -> None:
             batch_op.add_column(
                 sa.Column(column, sa.String(length=length), nullable=False, server_default="")
             )
-    with op.batch_alter_table("subdistrict", schema=None) as batch_op:
-        for column, length in (
-            ("notice_prefix", 20),
-            ("recheck_text_zh", 1000),
-            ("recheck_text_en", 1000),
-        ):
-            batch_op.alter_column(
-                column, existing_type=sa.String(length=length), server_default=None
-            )
 
 
 def downgrade() -> None:
