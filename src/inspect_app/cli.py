@@ -78,6 +78,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from inspect_app.demo import DEMO_PASSWORD, load_demo
     from inspect_app.demo_history import describe
+    from inspect_app.notices import service as notices
+
+    notices.register()  # the history's inspections with findings get their numbered notices
 
     with _database() as db:
         with db.session(write=True) as session:

@@ -104,6 +104,12 @@ def issue_on_submit(
         issue(session=session, user=user, inspection=inspection, time_zone=time_zone)
 
 
+def register() -> None:
+    """Make sure submissions issue notices (importing this module already does; callers that
+    only submit, like the demo's history, say so)."""
+    inspections.on_submitted(issue_on_submit)
+
+
 def reissue(*, session: Session, user: CurrentUser, notice_id: int, time_zone: str) -> Notice:
     """A correction: a new number naming the notice it replaces, with the content as it stands
     now. Only the office, and only the newest notice of an inspection (a replaced one stays as
