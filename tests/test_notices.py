@@ -12,7 +12,7 @@ import time
 import pytest
 from PIL import ImageFile
 from pypdf import PdfReader
-from sqlmodel import select
+from sqlmodel import select, update
 
 from inspect_app.errors import Conflict
 from inspect_app.models import Inspection, Notice, Rectification, Site, Subdistrict
@@ -296,3 +296,22 @@ def test_the_office_sets_the_prefix_and_wording_from_the_command_line(
     assert code == 1 and "〔〕" in err
     code, _out, err = cli("notice-settings", "nowhere")
     assert code == 1 and "nowhere" in err
+
+
+def test_anyone_can_check_the_hash_and_a_change_behind_the_apps_back_shows(
+    client, api_token, world
+):
+    notice = notice_of_item(world, findings(client, api_token, world, owned_site(world)[0])[0])
+    headers = api_token("supervisor")
+    one = client.get(f"/api/v1/notices/{notice.id}", headers=headers).json()
+    assert contents.digest(contents.canonical(one["content"])) == one["content_hash"]
+    with world.session() as s:  # an edit in the database itself, past the app's refusal
+        s.exec(
+            update(Notice)
+            .where(Notice.id == notice.id)
+            .values(content=notice.content.replace("Finding at F01", "Nothing found"))
+        )
+        s.commit()
+    one = client.get(f"/api/v1/notices/{notice.id}", headers=headers).json()
+    assert one["hash_verifies"] is False
+    assert contents.digest(contents.canonical(one["content"])) != one["content_hash"]
