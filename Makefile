@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test test-fast lint format messages clean install bench
+.PHONY: fonts run test test-fast lint format messages clean install bench
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install
+run: install fonts
 	$(BIN)/inspect-app db upgrade
 	$(BIN)/inspect-app demo --if-empty
 	@echo ""
@@ -27,6 +27,15 @@ run: install
 	@echo "  second subdistrict: supervisor2, inspector12"
 	@echo ""
 	$(BIN)/inspect-app serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+# The notices' PDFs need a Chinese font. Run as root on Debian, this installs one; otherwise
+# (or if it fails) the app runs all the same and a PDF request says what to install.
+fonts:
+	@if command -v fc-list >/dev/null && [ -n "$$(fc-list :lang=zh family)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei \
+	  || echo "  no Chinese font: notice PDFs need: apt-get install fonts-wqy-microhei"; \
+	else echo "  no Chinese font: notice PDFs need: apt-get install fonts-wqy-microhei"; fi
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -45,7 +54,8 @@ CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
 	tests/test_rectification_pages.py tests/test_rectification_reads.py tests/test_inspections.py \
 	tests/test_date_bounds.py tests/test_date_bounds_render.py tests/test_timestamps.py \
 	tests/test_walkthrough_fields.py tests/test_lists_exports.py tests/test_campaign_rounds.py \
-	tests/test_campaigns_api.py tests/test_campaign_pages.py tests/test_todo_pages.py
+	tests/test_campaigns_api.py tests/test_campaign_pages.py tests/test_todo_pages.py \
+	tests/test_notices.py tests/test_notice_numbers.py
 
 # The edit loop: SQLite only, no browser, no PostgreSQL (a few minutes). `make test` is the
 # whole suite, and what CI runs.

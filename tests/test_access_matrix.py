@@ -136,6 +136,11 @@ def photo_size(role: str, t: Target) -> int:
     return 403 if size == "original" and role in OWNERS else 200
 
 
+def notice_pdf(role: str, t: Target) -> int:
+    """A submitted inspection with a failure has a notice; a draft has none yet (404)."""
+    return 200 if sees(role, t) and t.state == "submitted" else 404
+
+
 def login_page(role: str, t: Target) -> int:
     return 200 if role == ANON else 302  # signed in: on to where they were going
 
@@ -245,6 +250,7 @@ EXPECT: dict[str, list[Row]] = {
         R("PATCH /api/v1/inspections/{uuid:str}/answers/{item_code:str}", editing(200),
           "inspection_items"),
         R("GET /inspections/{uuid:str}/notice", seen(200), "inspections"),
+        R("GET /inspections/{uuid:str}/notice.pdf", notice_pdf, "inspections"),
         R("PUT /api/v1/inspections/{uuid:str}", putting_inspection, "inspection_puts"),
         R("GET /api/v1/inspections/{uuid:str}", seen(200), "inspections"),
     ],
@@ -274,6 +280,11 @@ EXPECT: dict[str, list[Row]] = {
         R("POST /api/v1/rectifications/{item_id:int}/cancel", acting(OFFICE, 200), "items"),
         R("GET /dashboard", only(OFFICE, everyone(200))),
         R("GET /api/v1/dashboard/overdue", only(OFFICE, everyone(200))),
+    ],
+    "notices": [
+        R("GET /api/v1/notices", everyone(200)),
+        R("GET /api/v1/notices/{ref:str}", seen(200), "notices"),
+        R("POST /api/v1/notices/{notice_id:int}/reissue", acting(OFFICE, 201), "notice_ids"),
     ],
     "campaigns": [
         R("GET /api/v1/campaigns", only(OFFICE, everyone(200))),
@@ -508,6 +519,7 @@ CALLS: dict[str, Call] = {
             site_ids=str(a.target.site_id), to=f"team:{reassignment(a)['json']['to_team_id']}"
         )
     ),
+    "POST /api/v1/notices/{notice_id:int}/reissue": Call(fresh=True),
     "PATCH /api/v1/campaigns/{campaign_id:int}": Call({"json": {"name_en": "Matrix"}}),
     "POST /api/v1/campaigns/{campaign_id:int}/rounds": Call(next_round, fresh=True),
     "PUT /api/v1/rounds/{round_id:int}/assignments": Call(reassignment),
@@ -626,7 +638,7 @@ def test_every_route_has_a_row(bare_app):
 
 IDS = (
     {name: 1 for name in ("site_id", "user_id", "team_id", "item_id", "session_id", "token_id")}
-    | {"lock_id": 1, "campaign_id": 1, "round_id": 1}
+    | {"lock_id": 1, "campaign_id": 1, "round_id": 1, "notice_id": 1, "ref": "1"}
     | {name: MISSING_UUID for name in ("uuid", "photo_uuid")}
     | {"item_code": "F01", "path": "x"}
 )

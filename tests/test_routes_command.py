@@ -34,7 +34,7 @@ def test_routes_lists_each_route_with_its_handler_and_guards(cli):
     )
     assert rows[("GET", "/dashboard")][1] == "require_roles(admin, supervisor)"
     assert rows[("GET", "/api/v1/dashboard/overdue")][1] == "require_roles(admin, supervisor)"
-    assert rows[("GET", "/inspections/{uuid:str}/notice")][0].startswith("inspect_app.inspections.")
+    assert rows[("GET", "/inspections/{uuid:str}/notice")][0].startswith("inspect_app.notices.")
     assert rows[("GET", "/sites/{site_id:int}")][0].startswith("inspect_app.overview.site_page.")
     assert rows[("POST", "/api/v1/auth/token")][1] == "public"
     assert rows[("GET", "/healthz")][1] == "public"

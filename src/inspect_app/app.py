@@ -38,6 +38,9 @@ from inspect_app.errors import EXCEPTION_HANDLERS
 from inspect_app.inspections.api import InspectionsApiController, SiteInspectionsApiController
 from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
+from inspect_app.notices import pdf
+from inspect_app.notices.api import NoticesApiController
+from inspect_app.notices.views import NoticePagesController
 from inspect_app.overview.home import home
 from inspect_app.overview.site_page import SitePageController
 from inspect_app.overview.todo import TodoController
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitsController,
             OverdueBoardController,
             CampaignsController,
+            NoticePagesController,
             AuthApiController,
             MeApiController,
             SitesApiController,
@@ -131,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VisitsApiController,
             OverdueBoardApiController,
             CampaignsApiController,
+            NoticesApiController,
             RoundsApiController,
             TodoApiController,
             create_static_files_router(
@@ -145,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
+        on_startup=[pdf.load],  # WeasyPrint loads before any photo is processed
         state=State(
             {"db": db, "settings": settings, "storage": DirectoryStorage(settings.photo_dir)}
         ),

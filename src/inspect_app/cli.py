@@ -1,5 +1,5 @@
-"""inspect-app serve | db | demo | create-user | import-sites | subdistricts | check | backup |
-restore | routes."""
+"""inspect-app serve | db | demo | create-user | import-sites | subdistricts | notice-settings |
+check | backup | restore | routes."""
 
 from __future__ import annotations
 
@@ -79,6 +79,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from inspect_app.demo import DEMO_PASSWORD, DemoRefused, load_demo
     from inspect_app.demo_campaigns import describe as describe_campaigns
     from inspect_app.demo_history import describe
+    from inspect_app.notices import service as notices
+
+    notices.register()  # the history's inspections with findings get their numbered notices
 
     with _database() as db:
         try:
@@ -185,6 +188,33 @@ def cmd_subdistricts(_args: argparse.Namespace) -> int:
     width = max(len(code) for code, _zh, _en in rows)
     for code, name_zh, name_en in rows:
         print(f"{code:<{width}}  {name_zh}  {name_en}")
+    return 0
+
+
+def cmd_notice_settings(args: argparse.Namespace) -> int:
+    """Show, or set, a subdistrict's notice number prefix and re-check wording."""
+    from inspect_app.errors import AppError
+    from inspect_app.notices import content, service
+    from inspect_app.timezone import today_in
+
+    try:
+        with _database() as db, db.session(write=True) as session:
+            sub = service.configure(
+                session=session,
+                code=args.code,
+                prefix=args.prefix,
+                recheck_zh=args.recheck_zh,
+                recheck_en=args.recheck_en,
+            )
+            wording = content.recheck_wording(sub)
+            prefix = content.prefix_of(sub)
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    year = today_in(Settings.from_env().time_zone).year
+    print(f"format:       {content.format_number(prefix, year, 1)}")
+    print(f"re-check zh:  {wording['zh']}")
+    print(f"re-check en:  {wording['en']}")
     return 0
 
 
@@ -298,6 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "subdistricts", help="list the subdistrict codes (for import-sites, create-user)"
     ).set_defaults(func=cmd_subdistricts)
+    ns = sub.add_parser(
+        "notice-settings", help="a subdistrict's notice number prefix and re-check wording"
+    )
+    ns.add_argument("code", help="subdistrict code")
+    ns.add_argument("--prefix", help="e.g. 梧桐 (empty: the Chinese name without 街道)")
+    ns.add_argument("--recheck-zh", help="the re-check wording in Chinese (empty: the default)")
+    ns.add_argument("--recheck-en", help="the re-check wording in English (empty: the default)")
+    ns.set_defaults(func=cmd_notice_settings)
     sub.add_parser("check", help="photo records vs stored files").set_defaults(func=cmd_check)
     sub.add_parser("routes", help="every route: methods, path, handler and guards").set_defaults(
         func=cmd_routes

@@ -24,6 +24,7 @@ from inspect_app.models import (
     Inspection,
     LockKind,
     LoginLock,
+    Notice,
     Rectification,
     Role,
     Site,
@@ -491,6 +492,39 @@ class Matrix:
     @cached_property
     def _campaigns(self) -> dict[str, dict]:
         return {key: self.new_campaign(key) for key in AUTHOR}
+
+    def notice_of(self, inspection_uuid: str) -> int:
+        with self.world.session() as s:
+            return s.exec(
+                select(Notice.id)
+                .join(Inspection, Inspection.id == Notice.inspection_id)
+                .where(Inspection.uuid == inspection_uuid)
+            ).one()
+
+    def t_notices(self) -> list[Target]:
+        """The notice of each submitted finding, as JSON and as PDF (`12`, `12.pdf`)."""
+        out = []
+        for key in AUTHOR:
+            notice_id = self.notice_of(self._findings[key][0])
+            out += [
+                Target(f"{key} notice", {"ref": str(notice_id)}, key),
+                Target(f"{key} notice PDF", {"ref": f"{notice_id}.pdf"}, key),
+            ]
+        missing = [Target(f"missing notice {r}", {"ref": r}, "nobody") for r in ("999999", "x.pdf")]
+        return [*out, *missing]
+
+    def t_notice_ids(self) -> list[Target]:
+        """Notices to correct: a correction replaces one, so each allowed call gets a new one."""
+        out = [
+            Target(
+                f"{key} notice",
+                {"notice_id": self.notice_of(self._findings[key][0])},
+                key,
+                renew=lambda _r, key=key: {"notice_id": self.notice_of(self.new_finding(key)[0])},
+            )
+            for key in AUTHOR
+        ]
+        return [*out, Target("missing notice", {"notice_id": MISSING_ID}, "nobody")]
 
     def t_campaigns(self) -> list[Target]:
         out = [

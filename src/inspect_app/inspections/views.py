@@ -261,13 +261,3 @@ class InspectionsController(Controller):
                 request, db, settings, inspection, errors=exc.fields, status=422
             )
         return Redirect(f"/inspections/{inspection.uuid}", status_code=303)
-
-    @get("/{uuid:str}/notice", sync_to_thread=True)
-    def notice(self, request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
-        """The printable rectification notice (整改通知书) handed to the business."""
-        inspection = service.get_inspection(session=db, user=request.user, uuid=check_uuid(uuid))
-        return render(
-            request,
-            "inspections/notice.html",
-            s=service.summarise(session=db, inspection=inspection),
-        )

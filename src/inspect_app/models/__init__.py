@@ -33,6 +33,7 @@ from inspect_app.models.inspections import (
     TemplateVersion,
     VersionStatus,
 )
+from inspect_app.models.notices import Notice, NoticeCounter
 from inspect_app.models.people import (
     ApiToken,
     AuthSession,
@@ -69,6 +70,8 @@ __all__ = [
     "LockKind",
     "LoginAttempt",
     "LoginLock",
+    "Notice",
+    "NoticeCounter",
     "Outcome",
     "Photo",
     "PhotoBlob",

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from inspect_app.models.base import EnumString, UTCDateTime, utcnow
 
+_EMPTY = {"server_default": ""}
+
 # --- places and people -------------------------------------------------------------------
 
 
@@ -20,6 +22,12 @@ class Subdistrict(SQLModel, table=True):
     code: str = Field(max_length=40, unique=True)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    # The notice number's prefix (梧桐〔2026〕第0012号); empty: the Chinese name without 街道.
+    # Empty by default in the database too, so rows written without them stay valid.
+    notice_prefix: str = Field(default="", max_length=20, sa_column_kwargs=_EMPTY)
+    # What the notice says of the re-check (复查); empty: the default wording.
+    recheck_text_zh: str = Field(default="", max_length=1000, sa_column_kwargs=_EMPTY)
+    recheck_text_en: str = Field(default="", max_length=1000, sa_column_kwargs=_EMPTY)
 
 
 class Role(StrEnum):

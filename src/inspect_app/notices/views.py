@@ -1,0 +1,41 @@
+"""The notice's print page and its PDF, under the inspection they were issued for."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+from litestar.response import Response, Template
+
+from inspect_app.auth.guards import require_login
+from inspect_app.deps import AppSettings, DbSession
+from inspect_app.errors import NotFound
+from inspect_app.i18n import gettext as _
+from inspect_app.notices import present, service
+from inspect_app.web import check_uuid, render
+
+
+class NoticePagesController(Controller):
+    include_in_schema = False  # pages, not part of the API
+    path = "/inspections"
+    guards = [require_login]
+
+    @get("/{uuid:str}/notice", sync_to_thread=True)
+    def notice(
+        self, request: Request, db: DbSession, settings: AppSettings, uuid: FromPath[str]
+    ) -> Template:
+        """The printable rectification notice (整改通知书) handed to the business."""
+        inspection, notice = service.latest_for(
+            session=db, user=request.user, uuid=check_uuid(uuid)
+        )
+        context = present.page_context(db, inspection, notice, settings.time_zone)
+        return render(request, "inspections/notice.html", **context)
+
+    @get("/{uuid:str}/notice.pdf")
+    async def notice_pdf(self, request: Request, db: DbSession, uuid: FromPath[str]) -> Response:
+        """The issued notice as a PDF (A4, Chinese font embedded)."""
+        _inspection, notice = service.latest_for(
+            session=db, user=request.user, uuid=check_uuid(uuid)
+        )
+        if notice is None:
+            raise NotFound(_("No notice has been issued for this inspection."))
+        return await present.pdf_response(request, notice)
