@@ -62,7 +62,7 @@ CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
 test-fast: install
 	$(BIN)/pytest -q -x -m "not postgres and not browser" --ignore=tests/reliability $(PYTEST_ARGS)
 
-test: lint
+test: lint fonts
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 	TZ=Pacific/Kiritimati INSPECT_TEST_CLOCK=23:30 $(BIN)/pytest -q -m "not postgres and not browser" $(CLOCK_TESTS)
 
