@@ -221,6 +221,9 @@ class PageLog:
     failed_requests: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
     bad_responses: list[str] = field(default_factory=list)
+    # Set by helpers.browser.forgive_offline_errors: from then on, requests that fail because
+    # the test cut the network (the outbox's timer, a background refresh) are not problems.
+    offline_forgiven: bool = False
 
     def problems(self) -> list[str]:
         return (
@@ -230,14 +233,20 @@ class PageLog:
             + [f"bad response: {m}" for m in self.bad_responses]
         )
 
+    def _cut_off(self, text: str) -> bool:
+        return self.offline_forgiven and "INTERNET_DISCONNECTED" in text
+
     def on_console(self, message) -> None:
-        if message.type == "error" and not HTTP_STATUS_ECHO.match(message.text):
-            self.console_errors.append(f"{message.text} ({message.location.get('url')})")
+        text = message.text
+        if message.type == "error" and not HTTP_STATUS_ECHO.match(text) and not self._cut_off(text):
+            self.console_errors.append(f"{text} ({message.location.get('url')})")
 
     def on_request_failed(self, request) -> None:
         # ERR_ABORTED is the page moving on (a navigation cancelling the icon, htmx replacing
         # its own request); refused, reset or blocked requests are real failures.
         if urlsplit(request.url).netloc == self.host and request.failure != "net::ERR_ABORTED":
+            if self._cut_off(str(request.failure)):
+                return
             self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def on_response(self, response) -> None:

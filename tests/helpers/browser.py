@@ -36,8 +36,10 @@ def ready_offline(page, login, user="inspector1"):
 
 
 def forgive_offline_errors(page):
-    """Requests tried while the test had cut the network fail on purpose; nothing else may."""
+    """Requests tried while the test had cut the network fail on purpose (those made so far,
+    and any the page still makes while it stays offline); nothing else may."""
     log = page.log
+    log.offline_forgiven = True
     log.failed_requests[:] = [m for m in log.failed_requests if "INTERNET_DISCONNECTED" not in m]
     log.console_errors[:] = [m for m in log.console_errors if "INTERNET_DISCONNECTED" not in m]
 
