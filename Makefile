@@ -48,6 +48,10 @@ format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
+# Two workers (pytest-xdist) on the 2-core machine CI runs on; browser and load tests take turns
+# on one of them (tests/conftest.py). XDIST= runs everything in one process.
+XDIST ?= -n 2 --dist loadgroup
+
 # The date-sensitive tests run a second time at 23:30 in the office (Asia/Shanghai) on a machine
 # whose zone (UTC+14) is already tomorrow: "today" must be the office's everywhere.
 CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
@@ -60,11 +64,11 @@ CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
 # The edit loop: SQLite only, no browser, no PostgreSQL (a few minutes). `make test` is the
 # whole suite, and what CI runs.
 test-fast: install
-	$(BIN)/pytest -q -x -m "not postgres and not browser" --ignore=tests/reliability $(PYTEST_ARGS)
+	$(BIN)/pytest -q -x $(XDIST) -m "not postgres and not browser" --ignore=tests/reliability $(PYTEST_ARGS)
 
 test: lint fonts
-	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
-	TZ=Pacific/Kiritimati INSPECT_TEST_CLOCK=23:30 $(BIN)/pytest -q -m "not postgres and not browser" $(CLOCK_TESTS)
+	scripts/with-postgres.sh $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
+	TZ=Pacific/Kiritimati INSPECT_TEST_CLOCK=23:30 $(BIN)/pytest -q $(XDIST) -m "not postgres and not browser" $(CLOCK_TESTS)
 
 # Every benchmark; each prints its figures (README "Benchmarks"). The district data set is made
 # on first use under var/bench (BENCH_SCALE=0.1 for a quick pass). Lighthouse and axe-core come

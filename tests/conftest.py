@@ -68,6 +68,17 @@ def pytest_configure(config) -> None:
     config._office_clock.start()
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """With pytest-xdist (`make test` runs two workers), the browser and load tests take turns
+    on one worker (each starts servers and Chromium, and their timings assume a core of their
+    own), and the tests of the whole demo share the worker that loads it once."""
+    for item in items:
+        if "browser" in item.keywords or "reliability" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("servers"))
+        elif "demo" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("demo"))
+
+
 def _check_machine_zone() -> None:
     """A TZ the C library does not know silently means UTC, and the clock run would then
     test nothing: refuse it."""

@@ -141,6 +141,13 @@ def notice_pdf(role: str, t: Target) -> int:
     return 200 if sees(role, t) and t.state == "submitted" else 404
 
 
+def notice_correction(role: str, t: Target) -> int:
+    """The office corrects a notice; others who see it are refused; a draft has none (404)."""
+    if not sees(role, t) or t.state != "submitted":
+        return 404
+    return 303 if role in OFFICE else 403
+
+
 def login_page(role: str, t: Target) -> int:
     return 200 if role == ANON else 302  # signed in: on to where they were going
 
@@ -251,6 +258,7 @@ EXPECT: dict[str, list[Row]] = {
           "inspection_items"),
         R("GET /inspections/{uuid:str}/notice", seen(200), "inspections"),
         R("GET /inspections/{uuid:str}/notice.pdf", notice_pdf, "inspections"),
+        R("POST /inspections/{uuid:str}/notice/reissue", notice_correction, "inspections"),
         R("PUT /api/v1/inspections/{uuid:str}", putting_inspection, "inspection_puts"),
         R("GET /api/v1/inspections/{uuid:str}", seen(200), "inspections"),
     ],
@@ -520,6 +528,7 @@ CALLS: dict[str, Call] = {
         )
     ),
     "POST /api/v1/notices/{notice_id:int}/reissue": Call(fresh=True),
+    "POST /inspections/{uuid:str}/notice/reissue": Call(fresh=True),
     "PATCH /api/v1/campaigns/{campaign_id:int}": Call({"json": {"name_en": "Matrix"}}),
     "POST /api/v1/campaigns/{campaign_id:int}/rounds": Call(next_round, fresh=True),
     "PUT /api/v1/rounds/{round_id:int}/assignments": Call(reassignment),

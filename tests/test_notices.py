@@ -20,7 +20,7 @@ from inspect_app.models import Inspection, Notice, Rectification, Site, Subdistr
 from inspect_app.notices import content as contents
 from inspect_app.notices import pdf
 from inspect_app.photos.pool import GRACE_SECONDS
-from tests.helpers.app import office_today
+from tests.helpers.app import csrf_token, office_today
 from tests.helpers.data import findings, owner_names
 from tests.helpers.html import parse
 
@@ -163,6 +163,35 @@ def test_a_correction_has_a_new_number_naming_the_one_it_replaces(client, api_to
         f"/inspections/{inspection_uuid(world, notice)}/notice", headers=api_token("supervisor")
     )
     assert new["number"] in page.text and notice.number in page.text  # the newest, naming the old
+
+
+def test_the_office_corrects_a_notice_from_its_page(client, api_token, world, login_as):
+    notice = notice_of_item(world, findings(client, api_token, world, owned_site(world)[0])[0])
+    path = f"/inspections/{inspection_uuid(world, notice)}/notice"
+    supervisor = login_as("supervisor")
+    assert parse(supervisor.get(path).text).select_one(f'form[action="{path}/reissue"]')
+    inspector = login_as("inspector1")
+    assert not parse(inspector.get(path).text).select_one(f'form[action="{path}/reissue"]')
+    refused = inspector.post(f"{path}/reissue", data={"_csrf_token": csrf_token(inspector)})
+    assert refused.status_code == 403 and "只有街道办事处" in parse(refused.text).text
+    r = supervisor.post(
+        f"{path}/reissue", data={"_csrf_token": csrf_token(supervisor)}, follow_redirects=True
+    )
+    assert r.status_code == 200
+    newest = notice_of_item(world, findings_item_of(world, notice))
+    assert newest.replaces_id == notice.id and newest.number != notice.number
+    page = parse(r.text).text
+    assert newest.number in page and notice.number in page  # the newest, naming the old
+    assert newest.content_hash in page and notice.content_hash not in page
+    with world.session() as s:
+        assert s.get(Notice, notice.id).content_hash == notice.content_hash  # kept as it was
+
+
+def findings_item_of(world, notice: Notice) -> int:
+    with world.session() as s:
+        return s.exec(
+            select(Rectification.id).where(Rectification.inspection_id == notice.inspection_id)
+        ).first()
 
 
 def test_the_print_page_shows_the_number_and_hash(client, api_token, world, login_as):

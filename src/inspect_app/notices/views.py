@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import Response, Template
+from litestar.response import Redirect, Response, Template
 
 from inspect_app.auth.guards import require_login
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.notices import present, service
-from inspect_app.web import check_uuid, render
+from inspect_app.web import check_uuid, done, render
 
 
 class NoticePagesController(Controller):
@@ -39,3 +39,25 @@ class NoticePagesController(Controller):
         if notice is None:
             raise NotFound(_("No notice has been issued for this inspection."))
         return await present.pdf_response(request, notice)
+
+    @post("/{uuid:str}/notice/reissue", sync_to_thread=True)
+    def reissue(
+        self, request: Request, db: DbSession, settings: AppSettings, uuid: FromPath[str]
+    ) -> Redirect:
+        """A correction (office only): the inspection's newest notice is replaced by a new
+        number with the content as it stands now; the old one is kept as it was."""
+        _inspection, notice = service.latest_for(
+            session=db, user=request.user, uuid=check_uuid(uuid)
+        )
+        if notice is None:
+            raise NotFound(_("No notice has been issued for this inspection."))
+        assert notice.id is not None
+        new = service.reissue(
+            session=db, user=request.user, notice_id=notice.id, time_zone=settings.time_zone
+        )
+        message = _(
+            "Corrected notice %(number)s issued; it replaces %(old)s.",
+            number=new.number,
+            old=notice.number,
+        )
+        return done(request, f"/inspections/{uuid}/notice", message)
