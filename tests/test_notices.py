@@ -23,6 +23,7 @@ from inspect_app.photos.pool import GRACE_SECONDS
 from tests.helpers.app import csrf_token, office_today
 from tests.helpers.data import findings, owner_names
 from tests.helpers.html import parse
+from tests.helpers.pdf import ink, page_image
 
 
 def year() -> int:
@@ -237,6 +238,20 @@ def test_the_pdf_has_the_number_chinese_text_photos_and_page_numbers(
     (tmp_path / "notice.pdf").write_bytes(response.content)
     by_api = client.get(f"/api/v1/notices/{notice.id}.pdf", headers=api_token(owner))
     assert notice.number in pdf_of(by_api).pages[0].extract_text()
+
+
+def test_page_one_of_the_pdf_prints_the_header_the_table_and_the_photos(
+    client, api_token, world, login_as, tmp_path
+):
+    site, owner = owned_site(world)
+    notice = notice_of_item(world, findings(client, api_token, world, site, failed=("F01",))[0])
+    response = login_as(owner).get(f"/inspections/{inspection_uuid(world, notice)}/notice.pdf")
+    assert len(pdf_of(response).pages) == 1
+    page = page_image(response.content, tmp_path, dpi=60)
+    assert page.size == (497, 702)  # A4 (210 x 297 mm) at 60 dpi
+    assert ink(page, (0.1, 0.02, 0.9, 0.2)) > 0.01  # the office, the title, the number
+    assert ink(page, (0.1, 0.3, 0.9, 0.6)) > 0.01  # the table and the photo
+    assert ink(page, (0, 0, 0.05, 1)) == 0  # the margin stays white
 
 
 def test_without_a_chinese_font_the_app_says_what_to_install(
