@@ -196,6 +196,13 @@ EXPECT: dict[str, list[Row]] = {
         R("DELETE /api/v1/auth/tokens/{token_id:int}", seen(204), "tokens"),
         R("POST /account/password", everyone(422)),  # a wrong current password: changes nothing
         R("POST /api/v1/auth/password", everyone(422)),
+        # One's own inbox only: another's message id opens one's own inbox, changing nothing
+        # (tests/test_notifications.py checks whose message is read).
+        R("GET /inbox", everyone(200)),
+        R("POST /inbox/read", everyone(303)),
+        R("POST /inbox/{notification_id:int}/open", everyone(303), "messages"),
+        R("GET /api/v1/notifications", everyone(200)),
+        R("POST /api/v1/notifications/read", everyone(200)),
     ],
     "sites": [
         R("GET /sites", everyone(200)),
@@ -467,6 +474,7 @@ CALLS: dict[str, Call] = {
     ),
     "POST /admin/users/locks/{lock_id:int}/lift": Call(fresh=True),
     "POST /api/v1/auth/token": Call({"json": SIGN_IN}),
+    "POST /api/v1/notifications/read": Call({"json": {"all": True}}),
     "POST /sites/new": Call(new_in("矩阵新店", kind="shop", name_zh=None, active="true")),
     "POST /sites/{site_id:int}/edit": Call(site_edit),
     "POST /sites/import": Call(

@@ -41,6 +41,8 @@ from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, Secur
 from inspect_app.notices import pdf
 from inspect_app.notices.api import NoticesApiController
 from inspect_app.notices.views import NoticePagesController
+from inspect_app.notifications.api import NotificationsApiController
+from inspect_app.notifications.views import InboxController, bell_count
 from inspect_app.overview.home import home
 from inspect_app.overview.site_page import SitePageController
 from inspect_app.overview.todo import TodoController
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OverdueBoardController,
             CampaignsController,
             NoticePagesController,
+            InboxController,
             AuthApiController,
             MeApiController,
             SitesApiController,
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OverdueBoardApiController,
             CampaignsApiController,
             NoticesApiController,
+            NotificationsApiController,
             RoundsApiController,
             TodoApiController,
             create_static_files_router(
@@ -176,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude_opt_key=NO_COMPRESSION,
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
-        template_config=template_config(settings),
+        template_config=template_config(settings, {"inbox_unread": bell_count}),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="inspect-app API",

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from inspect_app.auth.passwords import hash_password
 from inspect_app.checklists.service import ensure_default_templates
 from inspect_app.demo_history import load_history
+from inspect_app.demo_inbox import load_inbox
 from inspect_app.models import Role, Site, SiteKind, SiteOwner, Subdistrict, Team, TeamMember, User
 from inspect_app.settings import Settings
 from inspect_app.sites.credit_code import ALPHABET, check_char
@@ -225,8 +226,9 @@ def load_demo(
 ) -> bool:
     """Create the demo world; returns False (and does nothing) when any subdistrict exists.
 
-    `history` adds ~60 days of inspections, photos and rectification items (demo_history) and
-    the campaigns run in those weeks, with their rounds' coverage (demo_campaigns)."""
+    `history` adds ~60 days of inspections, photos and rectification items (demo_history),
+    the campaigns run in those weeks, with their rounds' coverage (demo_campaigns), and the
+    last days' messages in everyone's inbox (demo_inbox)."""
     if session.exec(select(func.count()).select_from(Subdistrict)).one() > 0:
         if if_empty:
             return False
@@ -317,4 +319,5 @@ def load_demo(
     session.flush()
     if history:
         load_history(session=session, settings=settings)
+        load_inbox(session=session, settings=settings)
     return True

@@ -8,6 +8,7 @@ import uuid as uuidlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
@@ -70,7 +71,9 @@ def _ntranslate(singular: str, plural: str, n: int) -> str:
     return i18n.translations(i18n.current_locale.get()).ngettext(singular, plural, n)
 
 
-def make_environment(settings: Settings) -> Environment:
+def make_environment(settings: Settings, page_globals: dict[str, Any] | None = None) -> Environment:
+    """The pages' Jinja environment; `page_globals` are what the features give every page (the
+    entry point wires them, so this floor imports no feature): e.g. the bell's unread count."""
     env = Environment(
         loader=FileSystemLoader(settings.templates_dir),
         autoescape=select_autoescape(["html", "xml", "svg"]),
@@ -96,6 +99,7 @@ def make_environment(settings: Settings) -> Environment:
         locales=i18n.LOCALES,
         locale_names=i18n.LOCALE_NAMES,
     )
+    env.globals.update(page_globals or {})
     env.filters["local_time"] = local_time
     env.filters["device_label"] = device_label
     return env
@@ -127,8 +131,10 @@ def device_label(user_agent: str) -> str:
     return browser or system or user_agent[:40]
 
 
-def template_config(settings: Settings) -> TemplateConfig:
-    env = make_environment(settings)
+def template_config(
+    settings: Settings, page_globals: dict[str, Any] | None = None
+) -> TemplateConfig:
+    env = make_environment(settings, page_globals)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 

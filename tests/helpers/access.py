@@ -25,6 +25,7 @@ from inspect_app.models import (
     LockKind,
     LoginLock,
     Notice,
+    Notification,
     Rectification,
     Role,
     Site,
@@ -33,6 +34,7 @@ from inspect_app.models import (
     TeamMember,
     User,
 )
+from inspect_app.notifications.service import notify
 from tests.helpers.app import csrf_token, office_today
 from tests.helpers.data import jpeg
 
@@ -324,6 +326,20 @@ class Matrix:
             Target("S1 site", {"site_id": self.s1.id}, "S1", site_id=self.s1.id),
             Target("Y1 site", {"site_id": self.y1.id}, "Y1", site_id=self.y1.id),
             Target("missing site", {"site_id": MISSING_ID}, "nobody", site_id=MISSING_ID),
+        ]
+
+    def t_messages(self) -> list[Target]:
+        """A message in inspector1's inbox: opening it answers everyone alike (their own inbox
+        for all but its reader), so the audience is all; tests/test_notifications.py checks
+        that only its reader marks it read."""
+        with self.world.db.session(write=True) as s:
+            notify(session=s, user_id=self.user_id("inspector1"), kind="test", key="matrix",
+                   params={"sender": "matrix"}, link="/sites")  # fmt: skip
+        with self.world.session() as s:
+            found = s.exec(select(Notification.id).where(Notification.key == "matrix")).one()
+        return [
+            Target("a message", {"notification_id": found}, "all"),
+            Target("missing message", {"notification_id": MISSING_ID}, "all"),
         ]
 
     def t_subdistricts(self) -> list[Target]:

@@ -34,6 +34,7 @@ from inspect_app.models.inspections import (
     VersionStatus,
 )
 from inspect_app.models.notices import Notice, NoticeCounter
+from inspect_app.models.notifications import Notification
 from inspect_app.models.people import (
     ApiToken,
     AuthSession,
@@ -72,6 +73,7 @@ __all__ = [
     "LoginLock",
     "Notice",
     "NoticeCounter",
+    "Notification",
     "Outcome",
     "Photo",
     "PhotoBlob",
