@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, func, select, update
@@ -57,9 +56,9 @@ def notify(
             created_at=at or utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Notification.id)
     )
-    result: CursorResult[Any] = session.connection().execute(stmt)
-    return result.rowcount > 0
+    return session.execute(stmt).scalar_one_or_none() is not None
 
 
 def params_of(notification: Notification) -> dict[str, Any]:
