@@ -43,9 +43,28 @@
     $("offline-data").textContent = data
       ? fill(msg.msgDataSaved, { time: new Date(data.saved).toLocaleString() }) : msg.msgNoData;
     showTodo();
+    showInbox();
     showDrafts();
     showSites();
     todo.flash();
+  }
+  // The inbox as it was last seen with signal: the messages to read, newest first.
+  function showInbox() {
+    var items = (data && data.inbox && data.inbox.items) || [], list = $("offline-inbox");
+    $("offline-inbox-box").hidden = !items.length;
+    list.textContent = "";
+    items.forEach(function (m) {
+      var li = document.createElement("li"), text = document.createElement("span");
+      var when = document.createElement("span");
+      li.className = "card message" + (m.read_at ? "" : " unread");
+      text.className = "message-text";
+      text.textContent = m.text;
+      when.className = "muted small";
+      when.textContent = new Date(m.created_at).toLocaleString();
+      li.appendChild(text);
+      li.appendChild(when);
+      list.appendChild(li);
+    });
   }
   function templateOf(code) { return data && data.templates.filter(function (t) { return t.code === code; })[0]; }
   function showTodo() {

@@ -409,7 +409,8 @@
     } catch (e) { return false; }
   }
 
-  // The data offline work needs (the user, their sites, every checklist), refreshed at most
+  // The data offline work needs (the user, their sites, every checklist, the to do, the inbox),
+  // refreshed at most
   // every five minutes while online, or at once when `force` (the offline page asks).
   async function getJson(url) {
     const r = await fetch(url, NO_STORE);
@@ -457,6 +458,11 @@
   async function todoOf(old) {
     try { return await getJson("/api/v1/me/todo"); } catch (e) { return (old && old.todo) || null; }
   }
+  // The newest messages of the inbox (read only without signal); the last copy when the server
+  // cannot say.
+  async function inboxOf(old) {
+    try { return await getJson("/api/v1/notifications?limit=20"); } catch (e) { return (old && old.inbox) || null; }
+  }
   async function refreshData(force) {
     await ready;
     const old = await getMeta("data");
@@ -470,9 +476,9 @@
     await switchTo(me);
     const kept = await getMeta("data");
     let found;
-    try { found = await Promise.all([allSites(), allTemplates(), activeItems(kept), todoOf(kept)]); } catch (e) { return kept; }
-    const [sites, templates, items, todo] = found;
-    const data = { me, sites, templates, items, todo, saved: new Date().toISOString() };
+    try { found = await Promise.all([allSites(), allTemplates(), activeItems(kept), todoOf(kept), inboxOf(kept)]); } catch (e) { return kept; }
+    const [sites, templates, items, todo, inbox] = found;
+    const data = { me, sites, templates, items, todo, inbox, saved: new Date().toISOString() };
     mark(String(me.id));
     await setMeta("data", data);
     return data;
