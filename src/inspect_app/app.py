@@ -39,7 +39,7 @@ from inspect_app.inspections.api import InspectionsApiController, SiteInspection
 from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
 from inspect_app.notices import pdf
-from inspect_app.notices.api import NoticesApiController
+from inspect_app.notices.api import NoticesApiController, SignaturesApiController
 from inspect_app.notices.views import NoticePagesController
 from inspect_app.overview.home import home
 from inspect_app.overview.site_page import SitePageController
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OverdueBoardApiController,
             CampaignsApiController,
             NoticesApiController,
+            SignaturesApiController,
             RoundsApiController,
             TodoApiController,
             create_static_files_router(

@@ -33,7 +33,7 @@ from inspect_app.models.inspections import (
     TemplateVersion,
     VersionStatus,
 )
-from inspect_app.models.notices import Notice, NoticeCounter
+from inspect_app.models.notices import Notice, NoticeCounter, NoticeSignature, SignatureRole
 from inspect_app.models.people import (
     ApiToken,
     AuthSession,
@@ -72,6 +72,7 @@ __all__ = [
     "LoginLock",
     "Notice",
     "NoticeCounter",
+    "NoticeSignature",
     "Outcome",
     "Photo",
     "PhotoBlob",
@@ -84,6 +85,7 @@ __all__ = [
     "RoundSite",
     "ScopeKind",
     "Severity",
+    "SignatureRole",
     "Site",
     "SiteKind",
     "SiteOutcome",
