@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -141,6 +141,20 @@ def notice_pdf(role: str, t: Target) -> int:
     return 200 if sees(role, t) and t.state == "submitted" else 404
 
 
+def signing(code: int) -> Rule:
+    """Signatures on a notice: staff who see the inspection; a draft has no notice yet (409
+    from the API; the page says so)."""
+
+    def rule(role: str, t: Target) -> int:
+        if not sees(role, t):
+            return 404
+        if role in OWNERS:
+            return 403
+        return 409 if t.state == "draft" and code == 201 else code
+
+    return rule
+
+
 def login_page(role: str, t: Target) -> int:
     return 200 if role == ANON else 302  # signed in: on to where they were going
 
@@ -251,6 +265,9 @@ EXPECT: dict[str, list[Row]] = {
           "inspection_items"),
         R("GET /inspections/{uuid:str}/notice", seen(200), "inspections"),
         R("GET /inspections/{uuid:str}/notice.pdf", notice_pdf, "inspections"),
+        R("GET /inspections/{uuid:str}/sign", signing(200), "inspections"),
+        R("PUT /api/v1/inspections/{uuid:str}/signatures/{sig_uuid:str}", signing(201),
+          "signature_puts"),
         R("PUT /api/v1/inspections/{uuid:str}", putting_inspection, "inspection_puts"),
         R("GET /api/v1/inspections/{uuid:str}", seen(200), "inspections"),
     ],
@@ -520,6 +537,17 @@ CALLS: dict[str, Call] = {
         )
     ),
     "POST /api/v1/notices/{notice_id:int}/reissue": Call(fresh=True),
+    "PUT /api/v1/inspections/{uuid:str}/signatures/{sig_uuid:str}": Call(
+        lambda a: {
+            "json": {
+                "role": "representative",
+                "signer_name": "矩阵代表",
+                "signed_at": datetime.now(UTC).isoformat(),
+                "drawing": {"width": 300, "height": 150, "strokes": [[10, 10, 50, 60]]},
+            }
+        },
+        fresh=True,
+    ),
     "PATCH /api/v1/campaigns/{campaign_id:int}": Call({"json": {"name_en": "Matrix"}}),
     "POST /api/v1/campaigns/{campaign_id:int}/rounds": Call(next_round, fresh=True),
     "PUT /api/v1/rounds/{round_id:int}/assignments": Call(reassignment),
@@ -639,7 +667,7 @@ def test_every_route_has_a_row(bare_app):
 IDS = (
     {name: 1 for name in ("site_id", "user_id", "team_id", "item_id", "session_id", "token_id")}
     | {"lock_id": 1, "campaign_id": 1, "round_id": 1, "notice_id": 1, "ref": "1"}
-    | {name: MISSING_UUID for name in ("uuid", "photo_uuid")}
+    | {name: MISSING_UUID for name in ("uuid", "photo_uuid", "sig_uuid")}
     | {"item_code": "F01", "path": "x"}
 )
 

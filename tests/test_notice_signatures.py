@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select, update
 
 from inspect_app.errors import Conflict
-from inspect_app.models import Inspection, Notice, NoticeSignature
+from inspect_app.models import Inspection, Notice, NoticeSignature, User
 from inspect_app.notices import content as contents
 from inspect_app.notices import signatures
 from inspect_app.notices.signatures import Drawing
@@ -307,3 +307,28 @@ def test_svg_is_written_from_numbers_only():
     assert svg.endswith('<path d="M0 0 L50 40"/></svg>')
     with pytest.raises(Exception, match="pairs"):
         signatures.svg_of(Drawing(50, 40, [[0, "0 onload=x"]]))  # type: ignore[list-item]
+
+
+def test_the_sign_page_offers_each_pad_until_it_is_signed(client, signed, world, login_as):
+    with world.session() as s:
+        inspector = s.get(
+            User,
+            s.exec(select(Inspection).where(Inspection.uuid == signed.inspection))
+            .one()
+            .inspector_id,
+        ).username
+    page = login_as(inspector).get(f"/inspections/{signed.inspection}/sign")
+    assert page.status_code == 200
+    doc = parse(page.text)
+    assert len(doc.select("canvas.pad")) == 2
+    assert any("signature" in (x.get("src") or "") for x in doc.select("script"))
+    assert doc.select_one("#sign").get("data-inspection") == signed.inspection
+    signed(body())
+    signed(body("refused", signer_name="王经理"))
+    doc = parse(login_as(inspector).get(f"/inspections/{signed.inspection}/sign").text)
+    assert doc.select("canvas.pad") == [] and len(doc.select(".sign-done")) == 2
+    office = parse(login_as("supervisor").get(f"/inspections/{signed.inspection}/sign").text)
+    assert len(office.select(".sign-step[data-done]")) == 2
+    summary = parse(login_as(inspector).get(f"/inspections/{signed.inspection}").text)
+    assert f"/inspections/{signed.inspection}/sign" in [a.get("href") for a in summary.select("a")]
+    assert login_as("owner1").get(f"/inspections/{signed.inspection}/sign").status_code == 403

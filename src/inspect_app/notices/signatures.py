@@ -242,3 +242,39 @@ def record(
     session.add(sig)
     session.flush()
     return sig, True
+
+
+@dataclass(frozen=True)
+class SigningState:
+    """What the sign page shows: the notice to sign (the inspection's newest; None when there
+    is none yet), and who has signed it."""
+
+    inspection: Inspection
+    notice: Notice | None
+    signed: list[NoticeSignature]
+    inspector_name: str  # of the inspector named on the notice
+    signs_as_inspector: bool  # this user is that inspector
+
+    @property
+    def mine(self) -> NoticeSignature | None:
+        return next((s for s in self.signed if s.role == SignatureRole.inspector), None)
+
+    @property
+    def business(self) -> NoticeSignature | None:
+        return next((s for s in self.signed if s.slot == BUSINESS), None)
+
+
+def signing_state(*, session: Session, user: CurrentUser, inspection_uuid: str) -> SigningState:
+    """The sign page's state; staff who see the inspection only (owners 403, others 404)."""
+    inspection, notice = service.latest_for(session=session, user=user, uuid=inspection_uuid)
+    if not user.is_staff:
+        raise Forbidden(_("Only the office's staff record signatures on a notice."))
+    inspector = session.get_one(User, inspection.inspector_id)
+    signed = service.signatures_of(session=session, notice=notice) if notice else []
+    return SigningState(
+        inspection=inspection,
+        notice=notice,
+        signed=signed,
+        inspector_name=inspector.display_name or inspector.username,
+        signs_as_inspector=user.id == inspection.inspector_id,
+    )
