@@ -183,9 +183,11 @@
     show();
     return {
       uuid: () => rec && rec.uuid,
-      update(now) { // the outbox changed: sent (a marker stays), refused, or discarded
+      update(now) { // the outbox changed: sent (a mark stays), refused, or discarded
         if (!rec || !rec.submit && !rec.sent) return;
-        if (!now) { rec = null; pad.lock(false); pad.load([]); } else rec = now;
+        if (!now) { rec = null; pad.lock(false); pad.load([]); } // discarded: sign again
+        else if (now.sent || now.state === "refused") rec = now;
+        else return; // a read older than what this page saved last
         show();
       }
     };
