@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select, update
 
-from inspect_app.errors import Conflict
+from inspect_app.errors import Conflict, Invalid
 from inspect_app.models import Inspection, Notice, NoticeSignature, User
 from inspect_app.notices import content as contents
 from inspect_app.notices import signatures
@@ -52,7 +52,7 @@ def signed(client, api_token, world):
         sig = sig or str(uuid.uuid4())
         return client.put(
             f"/api/v1/inspections/{insp}/signatures/{sig}",
-            headers=as_headers or headers,
+            headers={**(as_headers or headers), "Accept-Language": "en"},
             json=data,
         )
 
@@ -134,7 +134,7 @@ def test_owners_are_refused_and_others_see_nothing(client, signed, api_token):
 def test_no_notice_no_signature(client, api_token, world):
     """A draft is not submitted yet; an inspection that passed has no notice: 409, saying why."""
     site = world.owned_by("owner1")[0]
-    headers = api_token(inspector_of(world, site))
+    headers = {**api_token(inspector_of(world, site)), "Accept-Language": "en"}
     key = str(uuid.uuid4())
     draft = {
         "site_id": site.id,
@@ -291,7 +291,7 @@ def test_the_print_page_and_pdf_show_the_signatures_and_hash(client, signed, log
     assert len(imgs) == 1 and imgs[0].get("src").startswith("data:image/svg+xml;base64,")
     assert "<svg" not in page.text.split("notice-sheet", 1)[1]  # never inline markup
     text = doc.text
-    assert current in text and "witness: 李见证" in text and "Refused to sign" in text
+    assert current in text and "见证人：李见证" in text and "王经理" in text  # zh by default
 
 
 def test_the_openapi_schema_documents_the_route(client, signed):
@@ -305,8 +305,9 @@ def test_the_openapi_schema_documents_the_route(client, signed):
 def test_svg_is_written_from_numbers_only():
     svg = signatures.svg_of(Drawing(50, 40, [[0, 0, 50, 40]]))
     assert svg.endswith('<path d="M0 0 L50 40"/></svg>')
-    with pytest.raises(Exception, match="pairs"):
+    with pytest.raises(Invalid) as refused:
         signatures.svg_of(Drawing(50, 40, [[0, "0 onload=x"]]))  # type: ignore[list-item]
+    assert "drawing" in refused.value.fields
 
 
 def test_the_sign_page_offers_each_pad_until_it_is_signed(client, signed, world, login_as):
