@@ -4,11 +4,13 @@ each sealing the notice's hash, so that a later change of the content or of any 
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select, update
 
 from inspect_app.errors import Conflict, Invalid
@@ -333,3 +335,16 @@ def test_the_sign_page_offers_each_pad_until_it_is_signed(client, signed, world,
     summary = parse(login_as(inspector).get(f"/inspections/{signed.inspection}").text)
     assert f"/inspections/{signed.inspection}/sign" in [a.get("href") for a in summary.select("a")]
     assert login_as("owner1").get(f"/inspections/{signed.inspection}/sign").status_code == 403
+
+
+def test_the_pdf_prints_the_signatures_small_and_as_text(client, signed, login_as):
+    busy = {"width": 300, "height": 150, "strokes": [[x, (x * 7) % 150] * 50 for x in range(280)]}
+    signed(body(drawing=busy))  # 280 strokes, 14,000 points
+    signed(body("refused", signer_name="王经理"))
+    current = notice_json(client, signed)["current_hash"]
+    response = login_as("supervisor").get(f"/inspections/{signed.inspection}/notice.pdf")
+    assert response.status_code == 200, response.text
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    assert current[:32] in text and "李见证" in text and "王经理" in text
+    assert len(response.content) < 400_000, len(response.content)
