@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +14,12 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import select, update
 
+from inspect_app.auth.service import load_current_user
 from inspect_app.errors import Conflict, Invalid
 from inspect_app.models import Inspection, Notice, NoticeSignature, User
 from inspect_app.notices import content as contents
 from inspect_app.notices import signatures
+from inspect_app.notices.schemas import SignatureIn
 from inspect_app.notices.signatures import Drawing
 from tests.helpers.data import findings, inspector_of
 from tests.helpers.html import parse
@@ -348,3 +351,46 @@ def test_the_pdf_prints_the_signatures_small_and_as_text(client, signed, login_a
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     assert current[:32] in text and "李见证" in text and "王经理" in text
     assert len(response.content) < 400_000, len(response.content)
+
+
+def record_at_once(db, inspection: str, jobs: list[tuple[str, str, dict]]) -> list:
+    """Each (username, signature uuid, body) in its own thread and database session, at once."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list = []
+
+    def run(username: str, sig: str, data: dict) -> None:
+        try:
+            barrier.wait(timeout=30)
+            with db.session(write=True) as session:
+                who = session.exec(select(User).where(User.username == username)).one()
+                user = load_current_user(session=session, user=who)
+                signatures.record(
+                    session=session,
+                    user=user,
+                    inspection_uuid=inspection,
+                    uuid=sig,
+                    signing=SignatureIn.model_validate(data).signing(),
+                )
+        except BaseException as exc:  # collected for the test to show
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def test_signatures_at_the_same_moment_chain_their_hashes(client, signed, world, db):
+    with world.session() as s:
+        inspection = s.exec(select(Inspection).where(Inspection.uuid == signed.inspection)).one()
+        inspector = s.get(User, inspection.inspector_id).username
+    jobs = [
+        (inspector, str(uuid.uuid4()), body()),
+        ("supervisor", str(uuid.uuid4()), body("representative")),
+    ]
+    assert record_at_once(db, signed.inspection, jobs) == []
+    one = notice_json(client, signed)
+    assert len(one["signatures"]) == 2 and one["hash_verifies"] is True
+    assert one["current_hash"] == one["signatures"][-1]["sealed_hash"]
