@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.helpers.browser import (
     STORE,
+    fail_items,
     forgive_offline_errors,
     inspect_offline,
     outbox_counts,
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.browser
 def touch_stroke(page, canvas, points) -> None:
     """One stroke with a finger (touch events, as a phone sends them), points in 0..1 of the
     canvas's box."""
+    expect(canvas).to_be_visible()
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     cdp = page.context.new_cdp_session(page)
     at = [
@@ -143,3 +146,31 @@ def test_sign_offline_inspector_and_a_refusal_reach_the_notice_once(new_phone, l
     expect(sheet).to_contain_text(notice["current_hash"])
     width = sheet.locator("img.sig-img").evaluate("i => i.naturalWidth")
     assert width > 0  # the SVG draws
+
+
+def test_sign_online_from_the_inspection_summary(phone, login, photos):
+    page = phone
+    site, _items = fail_items(page.request, photos[0], ("F02",), "inspector1")  # signed out
+    login(page, "inspector1")
+    notices = page.request.get(f"/api/v1/notices?site_id={site['id']}").json()["items"]
+    uuid = notices[0]["inspection_uuid"]
+    page.goto(f"/inspections/{uuid}")
+    page.get_by_role("link", name="Sign the notice").tap()
+    inspector = page.locator(".sign-step[data-slot=inspector]")
+    touch_stroke(page, inspector.locator("canvas"), ZIGZAG)
+    inspector.get_by_role("button", name="Save my signature").tap()
+    expect(inspector.locator(".sign-state")).to_have_text("Sent: it is on the notice.")
+    business = page.locator(".sign-step[data-slot=business]")
+    touch_stroke(page, business.locator("canvas"), LOOP)  # the pad first, then the name
+    business.get_by_role("button", name="Save").tap()
+    expect(business.locator(".sign-error")).to_have_text("Write the representative's name.")
+    business.get_by_label("Representative's name").fill("王经理")
+    business.get_by_role("button", name="Save").tap()
+    expect(business.locator(".sign-state")).to_have_text("Sent: it is on the notice.")
+    page.reload()  # the server has both: nothing left to sign
+    expect(page.locator(".sign-step[data-done]")).to_have_count(2)
+    expect(page.locator("canvas")).to_have_count(0)
+    page.get_by_role("link", name="See the notice").tap()
+    sheet = page.locator(".notice-sheet")
+    expect(sheet.locator("img.sig-img")).to_have_count(2)
+    expect(sheet).to_contain_text("王经理")
