@@ -197,8 +197,13 @@
   // Show the steps of `ctx.inspection` ({inspection, label, user, username, signer}) in the
   // #sign block, from what the outbox keeps for it.
   function mount(ctx) {
-    const root = pristine.cloneNode(true);
-    document.getElementById("sign").replaceWith(root);
+    let root = document.getElementById("sign");
+    if (root.dataset.mounting) { // shown before (another inspection): start from the markup
+      const fresh = pristine.cloneNode(true);
+      root.replaceWith(fresh);
+      root = fresh;
+    }
+    root.dataset.mounting = "1";
     root.dataset.inspection = ctx.inspection;
     ctx.msg = root.dataset;
     if (ctx.signer) root.querySelector(".sign-signer").textContent = ctx.signer;
@@ -211,6 +216,7 @@
         steps.push(step(el, ctx, kept));
       });
       mounted = steps;
+      root.dataset.ready = ""; // its pads draw (tests wait for this)
     });
   }
   outbox.onChange(() => {

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 def touch_stroke(page, canvas, points) -> None:
     """One stroke with a finger (touch events, as a phone sends them), points in 0..1 of the
     canvas's box."""
+    expect(page.locator("#sign[data-ready]")).to_be_attached()  # its pads listen
     expect(canvas).to_be_visible()
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
