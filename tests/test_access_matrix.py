@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -148,6 +148,20 @@ def notice_correction(role: str, t: Target) -> int:
     return 303 if role in OFFICE else 403
 
 
+def signing(code: int) -> Rule:
+    """Signatures on a notice: staff who see the inspection; a draft has no notice yet (409
+    from the API; the page says so)."""
+
+    def rule(role: str, t: Target) -> int:
+        if not sees(role, t):
+            return 404
+        if role in OWNERS:
+            return 403
+        return 409 if t.state == "draft" and code == 201 else code
+
+    return rule
+
+
 def login_page(role: str, t: Target) -> int:
     return 200 if role == ANON else 302  # signed in: on to where they were going
 
@@ -266,6 +280,9 @@ EXPECT: dict[str, list[Row]] = {
         R("GET /inspections/{uuid:str}/notice", seen(200), "inspections"),
         R("GET /inspections/{uuid:str}/notice.pdf", notice_pdf, "inspections"),
         R("POST /inspections/{uuid:str}/notice/reissue", notice_correction, "inspections"),
+        R("GET /inspections/{uuid:str}/sign", signing(200), "inspections"),
+        R("PUT /api/v1/inspections/{uuid:str}/signatures/{sig_uuid:str}", signing(201),
+          "signature_puts"),
         R("PUT /api/v1/inspections/{uuid:str}", putting_inspection, "inspection_puts"),
         R("GET /api/v1/inspections/{uuid:str}", seen(200), "inspections"),
     ],
@@ -537,6 +554,17 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/v1/notices/{notice_id:int}/reissue": Call(fresh=True),
     "POST /inspections/{uuid:str}/notice/reissue": Call(fresh=True),
+    "PUT /api/v1/inspections/{uuid:str}/signatures/{sig_uuid:str}": Call(
+        lambda a: {
+            "json": {
+                "role": "representative",
+                "signer_name": "矩阵代表",
+                "signed_at": datetime.now(UTC).isoformat(),
+                "drawing": {"width": 300, "height": 150, "strokes": [[10, 10, 50, 60]]},
+            }
+        },
+        fresh=True,
+    ),
     "PATCH /api/v1/campaigns/{campaign_id:int}": Call({"json": {"name_en": "Matrix"}}),
     "POST /api/v1/campaigns/{campaign_id:int}/rounds": Call(next_round, fresh=True),
     "PUT /api/v1/rounds/{round_id:int}/assignments": Call(reassignment),

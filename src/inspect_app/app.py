@@ -39,7 +39,7 @@ from inspect_app.inspections.api import InspectionsApiController, SiteInspection
 from inspect_app.inspections.views import InspectionsController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
 from inspect_app.notices import pdf
-from inspect_app.notices.api import NoticesApiController
+from inspect_app.notices.api import NoticesApiController, SignaturesApiController
 from inspect_app.notices.views import NoticePagesController
 from inspect_app.notifications.api import NotificationsApiController
 from inspect_app.notifications.views import InboxController, bell_count
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CampaignsApiController,
             NoticesApiController,
             NotificationsApiController,
+            SignaturesApiController,
             RoundsApiController,
             TodoApiController,
             create_static_files_router(

@@ -31,6 +31,7 @@ SHELL_FILES = (
     "js/uploads.js",
     "js/walkthrough.js",
     "js/todo.js",
+    "js/signature.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
@@ -43,6 +44,7 @@ SHELL_TEMPLATES = (
     "home/_todo.html",
     "home/_todo_macros.html",
     "campaigns/_todo_outcome.html",
+    "notices/_sign.html",
 )
 NO_CACHE = {"Cache-Control": "no-cache"}
 

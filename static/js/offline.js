@@ -36,10 +36,11 @@
   // --- the list: the to do, inspections on this phone, and the user's sites to start one ---
   function count(key, n) { return fill(outbox.plural(msg, key, n), { n: n }); }
   function only(id) {
-    ["offline-home", "offline-walk", "offline-visit", "offline-outcome"].forEach(function (s) { $(s).hidden = s !== id; });
+    ["offline-home", "offline-walk", "offline-visit", "offline-outcome", "offline-sign"].forEach(function (s) { $(s).hidden = s !== id; });
   }
   function showHome() {
     only("offline-home");
+    $("offline-sign-offer").hidden = !signOffer;
     $("offline-data").textContent = data
       ? fill(msg.msgDataSaved, { time: new Date(data.saved).toLocaleString() }) : msg.msgNoData;
     showTodo();
@@ -110,14 +111,20 @@
   // Submitted records listed on this page (uuid -> label): once the outbox has sent one (and
   // dropped it), the row says so at once, linking to the server's copy, until the page reloads.
   var listed = {};
-  function draftRow(label, href, state, cls) {
+  function draftRow(label, href, state, cls, signHref) {
     var li = el("li", "card " + cls), a = el("a");
     a.href = href;
     a.appendChild(el("strong", "", label));
     a.appendChild(el("span", "muted", state));
     li.appendChild(a);
+    if (signHref) { // a submitted inspection with a failure has a notice to sign
+      var sign = el("a", "button small", msg.msgSign);
+      sign.href = signHref;
+      li.appendChild(sign);
+    }
     return li;
   }
+  function failed(rec) { return rec.body.answers.some(function (a) { return a.result === "fail"; }); }
   function showDrafts() {
     return outbox.all("records").then(function (records) {
       var list = $("offline-drafts"), here = {};
@@ -127,14 +134,16 @@
         if (!mine(rec)) return; // another account's: held, in the bar
         here[rec.uuid] = true;
         var refused = rec.state === "refused";
-        if (rec.submit && !refused) listed[rec.uuid] = rec.label;
+        var toSign = rec.submit && failed(rec);
+        if (rec.submit && !refused) listed[rec.uuid] = { label: rec.label, sign: toSign };
         else delete listed[rec.uuid];
         list.appendChild(draftRow(rec.label, "/offline#" + rec.uuid,
           refused ? msg.msgRefused : rec.submit ? msg.msgSubmitted : msg.msgDraft,
-          refused ? "is-refused" : rec.submit ? "is-waiting" : "is-draft"));
+          refused ? "is-refused" : rec.submit ? "is-waiting" : "is-draft", toSign && "#sign-" + rec.uuid));
       });
       Object.keys(listed).forEach(function (uuid) {
-        if (!here[uuid]) list.appendChild(draftRow(listed[uuid], "/inspections/" + uuid, msg.msgSent, "is-sent"));
+        var sent = listed[uuid];
+        if (!here[uuid]) list.appendChild(draftRow(sent.label, "/inspections/" + uuid, msg.msgSent, "is-sent", sent.sign && "#sign-" + uuid));
       });
       $("offline-drafts-empty").hidden = list.childElementCount > 0;
     });
@@ -355,8 +364,26 @@
     save(rec).then(function () {
       $("offline-done").textContent = msg.msgDone;
       $("offline-done").hidden = false;
+      signOffer = failed(rec) && rec.uuid;
+      $("offline-sign-link").href = "#sign-" + rec.uuid;
       location.hash = "";
       if (navigator.onLine) outbox.syncNow();
+    });
+  }
+
+  // --- signing the notice of a submitted inspection (signature.js), also without signal ---
+  var signOffer = null; // the inspection just submitted, when it has a notice to sign
+  function showSign(uuid) {
+    only("offline-sign");
+    $("offline-done").hidden = true;
+    $("offline-sign-offer").hidden = true;
+    outbox.get("records", uuid).then(function (rec) {
+      var me = data && data.me, sent = listed[uuid];
+      $("offline-sign-title").textContent = rec ? rec.label : sent ? sent.label : "";
+      window.InspectSign.mount(Object.assign({
+        inspection: uuid, label: rec ? rec.label : sent ? sent.label : uuid,
+        signer: me ? me.display_name || me.username : ""
+      }, author()));
     });
   }
 
@@ -513,6 +540,7 @@
     }
     if (!id) { showHome(); return; }
     if (id.indexOf("visit-") === 0) { showVisit(Number(id.slice(6))); return; }
+    if (id.indexOf("sign-") === 0) { showSign(id.slice(5)); return; }
     outbox.get("records", id).then(function (rec) { if (rec && mine(rec)) showWalk(rec); else showHome(); });
   }
   $("offline-q").addEventListener("input", showSites);

@@ -11,6 +11,11 @@
  *            An outcome at a site of a campaign round ("could not inspect", todo.js) is {uuid,
  *            kind: "outcome", round_id, site_id, body (the PUT /api/v1/rounds/{round_id}/
  *            outcomes/{uuid} JSON), submit: true, dirty: false}, sent once its photo is.
+ *            A signature on an inspection's notice (signature.js) is {uuid, kind:
+ *            "signature", inspection, slot, body (the PUT /api/v1/inspections/{inspection}/
+ *            signatures/{uuid} JSON), submit, dirty: false, sent}: kept as a draft (submit
+ *            false) while it is drawn, sent once its inspection is on the server (exactly
+ *            once: the uuid makes a repeat a replay), then kept as a small "sent" mark.
  *            `user` is who made the record: only that account sends it (another account
  *            signed in on the same phone sees it held, never sends it under its own name);
  *            a record without one (older versions) is nobody's: held, never sent.
@@ -130,6 +135,9 @@
     return sendJson("PUT", "/api/v1/inspections/" + rec.uuid, { ...rec.body, submit });
   }
   function putVisit(rec) { return sendJson("PUT", "/api/v1/visits/" + rec.uuid, rec.body); }
+  function putSignature(rec) {
+    return sendJson("PUT", "/api/v1/inspections/" + rec.inspection + "/signatures/" + rec.uuid, rec.body);
+  }
   function putOutcome(rec) {
     return sendJson("PUT", "/api/v1/rounds/" + rec.round_id + "/outcomes/" + rec.uuid, rec.body);
   }
@@ -179,7 +187,8 @@
     if (!me) return true;
     try {
       const [records, photos] = await Promise.all([all("records"), all("photos")]);
-      const mine = records.filter(mineFor(me)), unsent = mine.filter(pending(photos));
+      const drawn = (x) => x.kind === "signature" && !x.sent; // a signature still being drawn too
+      const mine = records.filter(mineFor(me)), unsent = mine.filter((x) => pending(photos)(x) || drawn(x));
       const n = unsent.filter((x) => x.kind !== "visit").length;
       const ask = window.InspectApp.fill(plural(document.body.dataset, "msgSignOut", n), { n, account: me.username });
       if (n && !window.confirm(ask)) return false;
@@ -188,8 +197,11 @@
     } catch (e) { /* no IndexedDB: nothing kept to drop */ }
     return true;
   }
-  // Verdicts first, visits last: a visit record goes once no verdict names it.
-  function submitOrder(a, b) { return (a.kind === "visit") - (b.kind === "visit"); }
+  // Verdicts first, visits last: a visit record goes once no verdict names it. Signatures go
+  // after the inspections (theirs is submitted first), in the order they were made.
+  function rank(r) { return r.kind === "visit" ? 2 : r.kind === "signature" ? 1 : 0; }
+  function made(r) { return (r.body && r.body.signed_at) || ""; }
+  function submitOrder(a, b) { return rank(a) - rank(b) || (rank(a) === 1 ? made(a).localeCompare(made(b)) : 0); }
   // A follow-up verdict, sent once its photos are on the server; request_id makes it a replay.
   // A verdict whose visit the server refused is still sent, without naming the visit.
   function sendVerdict(rec, visitRefused) {
@@ -303,12 +315,23 @@
     const verdict = rec.kind === "verdict", outcome = rec.kind === "outcome";
     const visit = verdict && visits[rec.body.visit_uuid];
     if (visit && visit.state !== "refused") return; // the visit goes first
+    if (rec.kind === "signature") return sendSignature(run, rec);
     const result = await (verdict ? sendVerdict(rec, !!visit) : outcome ? putOutcome(rec) : putRecord(rec, true));
     await handle(run, "records", rec, result, async () => {
       await Promise.all(own.map((p) => del("photos", p.uuid)));
       await del("records", rec.uuid);
       if (verdict) await verdictDone(result.body);
       if (outcome) await outcomeDone(rec, result.body);
+    });
+  }
+
+  // A signature waits while its inspection is in the outbox (its notice is made by the submit).
+  async function sendSignature(run, rec) {
+    if (await get("records", rec.inspection)) return;
+    const result = await putSignature(rec);
+    await handle(run, "records", rec, result, () => {
+      const { signer_name, role } = rec.body; // the mark: no strokes kept
+      return put("records", Object.assign(rec, { submit: false, sent: true, pad: null, body: { signer_name, role } }));
     });
   }
 
@@ -385,9 +408,11 @@
 
   // Discarding removes a record with its photos, or one photo of an inspection; a verdict's
   // or an outcome's photo is what it rests on, so discarding it discards the record too.
+  // An inspection's signatures go with it.
   async function discardRecord(uuid) {
-    const photos = await all("photos");
+    const [photos, records] = await Promise.all([all("photos"), all("records")]);
     await Promise.all(photos.filter((p) => p.record === uuid).map((p) => del("photos", p.uuid)));
+    await Promise.all(records.filter((r) => r.inspection === uuid).map((r) => del("records", r.uuid)));
     await del("records", uuid);
   }
   async function discard(uuid) {

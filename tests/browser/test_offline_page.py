@@ -33,7 +33,7 @@ def test_a_sent_inspection_says_so_without_a_reload(new_phone, login, tmp_path):
     expect(drafts).not_to_contain_text("Submitted, waiting to send")  # the same page, no reload
     sent = drafts.locator("li.is-sent")
     expect(sent).to_contain_text("Sent to the server")
-    assert sent.locator("a").get_attribute("href") == f"/inspections/{uuid}"
+    assert sent.locator("a").first.get_attribute("href") == f"/inspections/{uuid}"
     expect(page.locator("#offline-drafts-empty")).to_be_hidden()
     forgive_offline_errors(page)
 

@@ -381,6 +381,24 @@ class Matrix:
             ]
         return [*out, Target("missing inspection", {"uuid": MISSING_UUID}, "nobody")]
 
+    def t_signature_puts(self) -> list[Target]:
+        """A new signature id on each inspection; a submitted one (with its notice) is made
+        afresh for each allowed call, as the business signs a notice once."""
+        out = []
+        for t in self.targets("inspections"):
+            t = with_params(t, sig_uuid=lambda _r: new_uuid())
+            if t.state == "submitted":
+                key = t.label.split()[0]
+                t = replace(
+                    t,
+                    renew=lambda _r, key=key: {
+                        "uuid": self.new_finding(key)[0],
+                        "sig_uuid": new_uuid(),
+                    },
+                )
+            out.append(t)
+        return out
+
     def t_inspection_items(self) -> list[Target]:
         return [with_params(t, item_code="F01") for t in self.targets("inspections")]
 

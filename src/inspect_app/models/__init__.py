@@ -33,7 +33,7 @@ from inspect_app.models.inspections import (
     TemplateVersion,
     VersionStatus,
 )
-from inspect_app.models.notices import Notice, NoticeCounter
+from inspect_app.models.notices import Notice, NoticeCounter, NoticeSignature, SignatureRole
 from inspect_app.models.notifications import Notification
 from inspect_app.models.people import (
     ApiToken,
@@ -73,6 +73,7 @@ __all__ = [
     "LoginLock",
     "Notice",
     "NoticeCounter",
+    "NoticeSignature",
     "Notification",
     "Outcome",
     "Photo",
@@ -86,6 +87,7 @@ __all__ = [
     "RoundSite",
     "ScopeKind",
     "Severity",
+    "SignatureRole",
     "Site",
     "SiteKind",
     "SiteOutcome",

@@ -5,11 +5,12 @@ notice, with a new number, naming the one it replaces."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from inspect_app.models.base import UTCDateTime, utcnow
+from inspect_app.models.base import EnumString, UTCDateTime, utcnow
 
 
 class NoticeCounter(SQLModel, table=True):
@@ -41,3 +42,35 @@ class Notice(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     issued_by: int = Field(foreign_key="user.id")
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SignatureRole(StrEnum):
+    inspector = "inspector"
+    representative = "representative"  # the business's representative signed
+    refused = "refused"  # 拒签: the representative would not sign; a witness is named
+
+
+class NoticeSignature(SQLModel, table=True):
+    """One signature on a notice, made on a phone (its `uuid`): never changed or removed.
+
+    `svg` is written by the server from the strokes the phone sent (one path per stroke);
+    `sealed_hash` is the notice's hash with every signature up to this one (notices.content).
+    `slot` holds the rule "once each" in the database: `inspector:<user id>` for an
+    inspector, `business` for the representative's signature or their refusal."""
+
+    __tablename__ = "notice_signature"
+    __table_args__ = (UniqueConstraint("notice_id", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    role: SignatureRole = Field(sa_type=EnumString(SignatureRole))
+    slot: str = Field(max_length=40)
+    signer_name: str = Field(default="", max_length=80)
+    witness_name: str = Field(default="", max_length=80)
+    svg: str | None = Field(default=None, sa_type=Text)
+    svg_sha256: str | None = Field(default=None, max_length=64)
+    signed_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: int = Field(foreign_key="user.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sealed_hash: str = Field(max_length=64)

@@ -1,22 +1,28 @@
-"""JSON notices API: the list (of one site, or every site one sees), one notice, its PDF, and
-the office's correction (a new number naming the notice it replaces)."""
+"""JSON notices API: the list (of one site, or every site one sees), one notice, its PDF, the
+office's correction (a new number naming the notice it replaces), and signatures recorded on
+the phone (under the inspection, whose newest notice they sign)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response
+from sqlalchemy.exc import IntegrityError
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
 from inspect_app.bounds import MAX_ID, Id, Offset, OptionalId
+from inspect_app.db import attempt
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.notices import present, service
-from inspect_app.notices.schemas import NoticeOut, NoticePage
+from inspect_app.notices import present, service, signatures
+from inspect_app.notices.schemas import NoticeOut, NoticePage, SignatureIn, SignatureOut
+from inspect_app.web import check_uuid
+
+PUT_ATTEMPTS = 3
 
 
 def _ref(ref: str) -> tuple[int, bool]:
@@ -70,3 +76,42 @@ class NoticesApiController(Controller):
             session=db, user=request.user, notice_id=notice_id, time_zone=settings.time_zone
         )
         return present.notice_out(db, notice)
+
+
+class SignaturesApiController(Controller):
+    path = "/api/v1/inspections/{uuid:str}/signatures"
+    guards = [require_login]
+    tags = ["notices"]
+
+    @put("/{sig_uuid:str}", responses=ERRORS, sync_to_thread=True, status_code=201)
+    def put_signature(
+        self,
+        request: Request,
+        db: DbSession,
+        uuid: FromPath[str],
+        sig_uuid: FromPath[str],
+        data: JSONBody[SignatureIn],
+    ) -> Response[SignatureOut]:
+        """A signature on the inspection's newest notice, under the phone's own UUID: the
+        inspector's, the business representative's, or `refused` (拒签) with a witness. The
+        drawing is strokes of whole-number points (the server writes the SVG). 201 when
+        recorded, 200 for a replay of the same signature; 409 when the UUID holds another one,
+        the signer has signed already, or there is no notice to sign yet."""
+        inspection_uuid, sig_uuid = check_uuid(uuid), check_uuid(sig_uuid)
+        for tries in range(1, PUT_ATTEMPTS + 1):
+            try:
+                with attempt(db):
+                    sig, created = signatures.record(
+                        session=db,
+                        user=request.user,
+                        inspection_uuid=inspection_uuid,
+                        uuid=sig_uuid,
+                        signing=data.signing(),
+                    )
+                break
+            except IntegrityError:
+                # The same signature sent twice at once (a phone that gave up waiting): the
+                # other copy stored it first, and the next try answers it as a replay.
+                if tries == PUT_ATTEMPTS:
+                    raise
+        return Response(present.signature_out(sig), status_code=201 if created else 200)

@@ -3,21 +3,28 @@
 The canonical form (README "Rectification notices"): the content as a JSON object with keys
 sorted at every level, no whitespace (separators "," and ":"), non-ASCII characters written as
 themselves (not \\u escapes), encoded as UTF-8; the hash is the SHA-256 of those bytes, in
-lowercase hex. `signatures` is an empty list for now: signatures join the hashed content when
-they are recorded (each signature makes a new content and hash, never an edit of the old)."""
+lowercase hex. The content is stored with `signatures` empty, and that is the notice's hash
+before anyone signs.
+
+Signatures are sealed in: the hash after a signature is the same canonical form of the content
+with `signatures` set to every signature recorded so far, oldest first (the order they were
+recorded in), each one an object {"role", "signer_name", "witness_name", "signed_at" (the
+phone's time, UTC, "YYYY-MM-DDTHH:MM:SSZ"), "svg_sha256" (SHA-256 of the SVG's UTF-8 text in
+lowercase hex, null for a refusal)}. Each signature row keeps the hash sealed after it, so the
+newest one is the notice's hash now; changing the content, a name or an SVG breaks it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from sqlmodel import Session
 
 from inspect_app.checklists import service as checklists
 from inspect_app.inspections import service as inspections
-from inspect_app.models import Inspection, Result, Site, Subdistrict, User
+from inspect_app.models import Inspection, NoticeSignature, Result, Site, Subdistrict, User
 from inspect_app.timezone import local
 
 FORMAT = 1  # the version of the content's shape; bump it when fields change
@@ -40,6 +47,29 @@ def canonical(content: dict[str, Any]) -> str:
 def digest(text: str) -> str:
     """SHA-256 of the canonical text's UTF-8 bytes, in lowercase hex."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def signature_entry(sig: NoticeSignature) -> dict[str, Any]:
+    """One signature as it is hashed (see the module's docstring)."""
+    return {
+        "role": str(sig.role),
+        "signer_name": sig.signer_name,
+        "witness_name": sig.witness_name,
+        "signed_at": sig.signed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "svg_sha256": sig.svg_sha256,
+    }
+
+
+def svg_digest(svg: str | None) -> str | None:
+    """SHA-256 of a signature's SVG text (None for a refusal, which has none)."""
+    return None if svg is None else digest(svg)
+
+
+def sealed(content_text: str, signatures: list[dict[str, Any]]) -> str:
+    """The notice's hash with these signatures (oldest first) in its content."""
+    body = json.loads(content_text)
+    body["signatures"] = signatures
+    return digest(canonical(body))
 
 
 def prefix_of(subdistrict: Subdistrict) -> str:

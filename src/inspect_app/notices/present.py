@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
 from litestar.response import Response
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from inspect_app.i18n import current_locale
-from inspect_app.models import Inspection, Notice
+from inspect_app.models import Inspection, Notice, NoticeSignature, SignatureRole
 from inspect_app.notices import content as contents
 from inspect_app.notices import pdf, service
-from inspect_app.notices.schemas import NoticeOut
+from inspect_app.notices.schemas import NoticeOut, SignatureOut
 
 
 def lang() -> str:
     return "zh" if current_locale.get().startswith("zh") else "en"
 
 
+def signature_out(sig: NoticeSignature) -> SignatureOut:
+    return SignatureOut.model_validate(sig, from_attributes=True)
+
+
 def notice_out(session: Session, notice: Notice) -> NoticeOut:
     inspection = session.get_one(Inspection, notice.inspection_id)
+    signatures = service.signatures_of(session=session, notice=notice)
     assert notice.id is not None
     return NoticeOut(
         id=notice.id,
@@ -30,9 +38,42 @@ def notice_out(session: Session, notice: Notice) -> NoticeOut:
         replaces_id=notice.replaces_id,
         issued_at=notice.issued_at,
         content_hash=notice.content_hash,
+        current_hash=service.current_hash(notice, signatures),
         hash_verifies=service.verify(notice),
+        signatures=[signature_out(s) for s in signatures],
         content=service.content_of(notice),
         pdf_url=f"/api/v1/notices/{notice.id}.pdf",
+    )
+
+
+@dataclass(frozen=True)
+class SheetSignatures:
+    """What the notice's foot shows (templates/notices/_signatures.html)."""
+
+    inspectors: list[NoticeSignature]
+    business: NoticeSignature | None  # the representative's signature or the refusal
+    images: dict[str, str]  # signature uuid -> data: URI of its SVG (only those that verify)
+    hash: str  # the notice's hash now
+    count: int
+    verifies: bool
+
+
+def sheet_signatures(session: Session, notice: Notice) -> SheetSignatures:
+    """The notice's signatures for printing. Each SVG is shown as an image (a data: URI in an
+    <img>, where no script can run) and only when it still matches its recorded SHA-256."""
+    rows = service.signatures_of(session=session, notice=notice)
+    images = {
+        s.uuid: "data:image/svg+xml;base64," + base64.b64encode(s.svg.encode()).decode("ascii")
+        for s in rows
+        if s.svg is not None and contents.svg_digest(s.svg) == s.svg_sha256
+    }
+    return SheetSignatures(
+        inspectors=[s for s in rows if s.role == SignatureRole.inspector],
+        business=next((s for s in rows if s.role != SignatureRole.inspector), None),
+        images=images,
+        hash=service.current_hash(notice, rows),
+        count=len(rows),
+        verifies=service.verify(notice),
     )
 
 
@@ -53,7 +94,8 @@ def page_context(
         )
     photo_ids = [p["id"] for item in c["items"] for p in item["photos"]]
     thumbs = {pid: f"/api/v1/photos/{pid}/thumb" for pid in photo_ids}
-    return {"c": c, "notice": notice, "lang": lang(), "thumbs": thumbs}
+    sign = sheet_signatures(session, notice) if notice is not None else None
+    return {"c": c, "notice": notice, "lang": lang(), "thumbs": thumbs, "sign": sign}
 
 
 async def pdf_response(request: Request, notice: Notice) -> Response:
@@ -65,7 +107,10 @@ async def pdf_response(request: Request, notice: Notice) -> Response:
     engine = request.app.template_engine
     assert engine is not None
     template = engine.engine.get_template("notices/notice_pdf.html")
-    html = template.render(c=c, notice=notice, lang=lang(), thumbs=thumbs, font=font)
+    session = object_session(notice)
+    assert isinstance(session, Session)
+    sign = sheet_signatures(session, notice)
+    html = template.render(c=c, notice=notice, lang=lang(), thumbs=thumbs, font=font, sign=sign)
     body = await pdf.render(html)
     name = f"notice-{notice.id}.pdf"
     return Response(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, func, select
 
 from inspect_app.auth.service import CurrentUser
@@ -21,7 +22,14 @@ from inspect_app.bounds import column_length
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
-from inspect_app.models import Inspection, Notice, NoticeCounter, Site, Subdistrict
+from inspect_app.models import (
+    Inspection,
+    Notice,
+    NoticeCounter,
+    NoticeSignature,
+    Site,
+    Subdistrict,
+)
 from inspect_app.notices import content as contents
 from inspect_app.sites.service import site_scope
 from inspect_app.timezone import today_in
@@ -172,9 +180,37 @@ def content_of(notice: Notice) -> dict[str, Any]:
     return parsed
 
 
+def signatures_of(*, session: Session, notice: Notice) -> list[NoticeSignature]:
+    """A notice's signatures in the order they were recorded (the order they are hashed in)."""
+    return list(
+        session.exec(
+            select(NoticeSignature)
+            .where(NoticeSignature.notice_id == notice.id)
+            .order_by(NoticeSignature.id)
+        ).all()
+    )
+
+
+def current_hash(notice: Notice, signatures: list[NoticeSignature]) -> str:
+    """The notice's hash now: sealed by its newest signature, else its content's."""
+    return signatures[-1].sealed_hash if signatures else notice.content_hash
+
+
 def verify(notice: Notice) -> bool:
-    """Does the stored content still match its hash?"""
-    return contents.digest(notice.content) == notice.content_hash
+    """Recomputed from what is stored: does the content match its hash, each SVG its SHA-256,
+    and each signature the hash it sealed (the content with every signature up to it)?"""
+    if contents.digest(notice.content) != notice.content_hash:
+        return False
+    session = object_session(notice)
+    assert isinstance(session, Session), "verify a notice loaded through a session"
+    sealed: list[dict[str, Any]] = []
+    for sig in signatures_of(session=session, notice=notice):
+        if contents.svg_digest(sig.svg) != sig.svg_sha256:
+            return False
+        sealed.append(contents.signature_entry(sig))
+        if contents.sealed(notice.content, sealed) != sig.sealed_hash:
+            return False
+    return True
 
 
 PREFIX_MAX = column_length(Subdistrict, "notice_prefix")

@@ -10,7 +10,7 @@ from inspect_app.auth.guards import require_login
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import NotFound
 from inspect_app.i18n import gettext as _
-from inspect_app.notices import present, service
+from inspect_app.notices import present, service, signatures
 from inspect_app.web import check_uuid, done, render
 
 
@@ -29,6 +29,16 @@ class NoticePagesController(Controller):
         )
         context = present.page_context(db, inspection, notice, settings.time_zone)
         return render(request, "inspections/notice.html", **context)
+
+    @get("/{uuid:str}/sign", sync_to_thread=True)
+    def sign(self, request: Request, db: DbSession, uuid: FromPath[str]) -> Template:
+        """Sign the notice on the phone: the inspector, then the business's representative (or
+        the record that they refused, with a witness). What is drawn waits in the outbox."""
+        state = signatures.signing_state(
+            session=db, user=request.user, inspection_uuid=check_uuid(uuid)
+        )
+        sheet = present.sheet_signatures(db, state.notice) if state.notice else None
+        return render(request, "notices/sign.html", state=state, sign=sheet)
 
     @get("/{uuid:str}/notice.pdf")
     async def notice_pdf(self, request: Request, db: DbSession, uuid: FromPath[str]) -> Response:
