@@ -59,7 +59,8 @@ CLOCK_TESTS ?= tests/test_rectifications.py tests/test_rectification_board.py \
 	tests/test_date_bounds.py tests/test_date_bounds_render.py tests/test_timestamps.py \
 	tests/test_walkthrough_fields.py tests/test_lists_exports.py tests/test_campaign_rounds.py \
 	tests/test_campaigns_api.py tests/test_campaign_pages.py tests/test_todo_pages.py \
-	tests/test_notices.py tests/test_notice_numbers.py
+	tests/test_notices.py tests/test_notice_numbers.py \
+	tests/test_business_links.py tests/test_recheck.py
 
 # The edit loop: SQLite only, no browser, no PostgreSQL (a few minutes). `make test` is the
 # whole suite, and what CI runs.

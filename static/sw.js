@@ -29,9 +29,12 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// The page asks a waiting worker to take over when the user taps "reload".
+// The page asks a waiting worker to take over when the user taps "reload", and the active one
+// to take charge of a page that loaded while it was activating.
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "skip-waiting") self.skipWaiting();
+  var type = event.data && event.data.type;
+  if (type === "skip-waiting") self.skipWaiting();
+  else if (type === "claim") event.waitUntil(self.clients.claim().catch(function () {}));
 });
 
 function fromNetworkThenCache(request) {

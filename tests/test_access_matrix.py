@@ -353,6 +353,28 @@ EXPECT: dict[str, list[Row]] = {
         R("POST /todo/{round_id:int}/{site_id:int}/outcome", only(SIGNED_IN - OWNERS, seen(303)),
           "round_outcomes"),
     ],
+    # The business's link: the link is the capability, so every caller (signed in or not) is
+    # answered alike; a link reaches its own site's items and photos, nothing else.
+    "links": [
+        R("GET /n/{token:str}", seen(200), "links", public=True),
+        R("POST /n/{token:str}/recheck", seen(303), "links", public=True),
+        R("POST /n/{token:str}/items/{item_id:int}/fixed", seen(303), "link_items", public=True),
+        R("PUT /n/{token:str}/items/{item_id:int}/photos/{photo_uuid:str}", seen(200),
+          "link_item_photos", public=True),
+        R("GET /n/{token:str}/photos/{uuid:str}/{size:str}", seen(200), "link_photos",
+          public=True),
+        R("POST /sites/{site_id:int}/business-link/new", only(SIGNED_IN - OWNERS, seen(303)),
+          "sites"),
+        R("POST /sites/{site_id:int}/business-link/revoke", only(SIGNED_IN - OWNERS, seen(303)),
+          "sites"),
+        R("GET /api/v1/sites/{site_id:int}/business-link", acting(SIGNED_IN - OWNERS, 200),
+          "sites"),
+        R("POST /api/v1/sites/{site_id:int}/business-link", acting(SIGNED_IN - OWNERS, 201),
+          "sites"),
+        R("DELETE /api/v1/sites/{site_id:int}/business-link", acting(SIGNED_IN - OWNERS, 200),
+          "sites"),
+        R("POST /sites/{site_id:int}/recheck", acting(OWNERS, 303), "sites"),
+    ],
     "visits": [
         R("POST /visits/new", starting(303), "sites"),
         R("GET /visits/{uuid:str}", only(INSPECTORS, seen(200)), "visits"),
@@ -452,6 +474,25 @@ RECTIFY = {
     "extend": Call(change(reason="延期", new_deadline=LATER)),
     "cancel": Call(change(reason="误报"), fresh=True),
 }
+
+
+def link_fix(a: Ask) -> dict:
+    """The business uploads a photo through its link first; others name one that is not."""
+    photo = a.m.link_upload(a.params["token"], a.params["item_id"]) if a.allowed else new_uuid()
+    return form(note="已整改", photo_ids=photo)
+
+
+def a_link_to_revoke(a: Ask) -> dict:
+    if a.allowed:
+        a.m.fresh_link(a.target.site_id)
+    return {}
+
+
+def no_open_recheck(a: Ask) -> dict:
+    """One open re-check application per site: an allowed call finds none open."""
+    if a.allowed:
+        a.m.settle_recheck("S1")
+    return {}
 
 
 def a_campaign(a: Ask) -> dict:
@@ -579,6 +620,12 @@ CALLS: dict[str, Call] = {
     ),
     "POST /visits/new": Call(lambda a: form(site_id=str(a.target.site_id))),
     "PUT /api/v1/visits/{uuid:str}": Call(lambda a: {"json": {"site_id": a.target.site_id}}),
+    "POST /n/{token:str}/recheck": Call(form(contact_name="矩阵"), fresh=True),
+    "POST /n/{token:str}/items/{item_id:int}/fixed": Call(link_fix, fresh=True),
+    "PUT /n/{token:str}/items/{item_id:int}/photos/{photo_uuid:str}": Call(a_photo()),
+    "POST /sites/{site_id:int}/business-link/revoke": Call(a_link_to_revoke),
+    "DELETE /api/v1/sites/{site_id:int}/business-link": Call(a_link_to_revoke),
+    "POST /sites/{site_id:int}/recheck": Call(no_open_recheck),
 }
 
 
@@ -693,7 +740,13 @@ class SampleParams(dict):
 
 
 SAMPLE = SampleParams(
-    ref="1", item_code="F01", path="x", file_path="css/app.css", size="thumb", code=FIRE
+    ref="1",
+    item_code="F01",
+    path="x",
+    file_path="css/app.css",
+    size="thumb",
+    code=FIRE,
+    token="A" * 22,
 )
 
 

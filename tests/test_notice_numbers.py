@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from inspect_app.auth.service import load_current_user
 from inspect_app.inspections import service as inspections
-from inspect_app.models import Inspection, Notice, Site, User
+from inspect_app.models import BusinessLink, Inspection, Notice, Site, User
 from inspect_app.notices import service as notices  # registers the submit handler
 from tests.helpers.app import office_today
 from tests.helpers.data import jpeg, team_site, upload
@@ -102,3 +102,9 @@ def test_concurrent_submissions_get_numbers_one_to_n(client, api_token, world, d
     assert len({n.number for n in rows}) == N
     year = office_today().year
     assert {n.number for n in rows} == {f"梧桐〔{year}〕第{i:04d}号" for i in range(1, N + 1)}
+    # each notice replaced the site's business link: one works, made by one link account
+    with world.session() as s:
+        links = s.exec(select(BusinessLink).where(BusinessLink.site_id == site.id)).all()
+        accounts = s.exec(select(User.id).where(User.link_site_id == site.id)).all()
+    assert len(links) == N and sum(link.revoked_at is None for link in links) == 1
+    assert len(accounts) == 1 and {link.user_id for link in links} == set(accounts)

@@ -58,6 +58,13 @@ def test_only_sign_in_pages_and_public_files_are_unguarded(cli):
         "/offline",
         "/static/{file_path:path}",
         "/sw.js",
+        # the business's link: the token in the path is the capability (README, "The
+        # business's link"); each handler looks it up before anything else
+        "/n/{token:str}",
+        "/n/{token:str}/recheck",
+        "/n/{token:str}/items/{item_id:int}/fixed",
+        "/n/{token:str}/items/{item_id:int}/photos/{photo_uuid:str}",
+        "/n/{token:str}/photos/{uuid:str}/{size:str}",
     }
 
 

@@ -37,6 +37,9 @@ from inspect_app.edge import EdgeMiddleware
 from inspect_app.errors import EXCEPTION_HANDLERS
 from inspect_app.inspections.api import InspectionsApiController, SiteInspectionsApiController
 from inspect_app.inspections.views import InspectionsController
+from inspect_app.links.api import BusinessLinkApiController
+from inspect_app.links.limits import LinkLimits
+from inspect_app.links.views import BusinessPageController, StaffLinkController
 from inspect_app.middleware import LocaleMiddleware, RequestLogMiddleware, SecurityHeaders
 from inspect_app.notices import pdf
 from inspect_app.notices.api import NoticesApiController, SignaturesApiController
@@ -56,6 +59,7 @@ from inspect_app.rectifications.api import (
 )
 from inspect_app.rectifications.views import (
     OverdueBoardController,
+    RecheckController,
     RectificationsController,
     VisitsController,
 )
@@ -124,9 +128,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RectificationsController,
             VisitsController,
             OverdueBoardController,
+            RecheckController,
             CampaignsController,
             NoticePagesController,
             InboxController,
+            BusinessPageController,
+            StaffLinkController,
             AuthApiController,
             MeApiController,
             SitesApiController,
@@ -143,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SignaturesApiController,
             RoundsApiController,
             TodoApiController,
+            BusinessLinkApiController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
@@ -157,7 +165,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         on_startup=[pdf.load],  # WeasyPrint loads before any photo is processed
         state=State(
-            {"db": db, "settings": settings, "storage": DirectoryStorage(settings.photo_dir)}
+            {
+                "db": db,
+                "settings": settings,
+                "storage": DirectoryStorage(settings.photo_dir),
+                # business links: requests counted in this process (README "The business's link")
+                "link_limits": LinkLimits(
+                    settings.link_rate_per_token, settings.link_rate_per_address
+                ),
+            }
         ),
         middleware=[
             RequestLogMiddleware(),

@@ -139,6 +139,17 @@ def _release_turn(_dbapi_conn, record, *_exception) -> None:
     WriterQueue.release(record.info)
 
 
+SETTINGS_KEY = "inspect_settings"
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the database this session belongs to (see `Database.session`)."""
+    found = session.info.get(SETTINGS_KEY)
+    if not isinstance(found, Settings):
+        raise RuntimeError("a session made outside Database.session() has no settings")
+    return found
+
+
 def make_engine(settings: Settings) -> Engine:
     """One engine per app; nothing connects until first use."""
     url = settings.database_url
@@ -185,7 +196,9 @@ class Database:
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session in one transaction, ended by `end_transaction`."""
         engine = self._write_engine if write else self.engine
-        with Session(engine, expire_on_commit=False) as session:
+        # The settings ride along (`settings_of`): work started deep inside another (a notice
+        # issued on submit makes the business's link, which needs SECRET_KEY) finds them here.
+        with Session(engine, expire_on_commit=False, info={SETTINGS_KEY: self.settings}) as session:
             try:
                 yield session
             except BaseException as error:

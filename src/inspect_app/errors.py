@@ -63,6 +63,12 @@ class Conflict(AppError):
     status_code, code = 409, "conflict"
 
 
+class Gone(AppError):
+    """It existed and no longer works (an expired or revoked business link)."""
+
+    status_code, code = 410, "gone"
+
+
 class Invalid(AppError):
     status_code, code = 422, "validation_failed"
 
@@ -88,6 +94,7 @@ STATUS_TEXT = {
     404: ("not_found", lazy("We could not find what you asked for.")),
     405: ("method_not_allowed", lazy("This address does not accept that kind of request.")),
     409: ("conflict", lazy("This conflicts with what is already saved.")),
+    410: ("gone", lazy("This is no longer available.")),
     413: ("payload_too_large", lazy("The upload is too large.")),
     415: ("unsupported_media_type", lazy("This kind of file is not accepted.")),
     422: ("validation_failed", lazy("Some fields need attention.")),

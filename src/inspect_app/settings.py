@@ -65,6 +65,14 @@ class Settings:
     photo_queue_seconds: float = 10.0  # an upload waits this long for a free worker, then 503
     photo_budget_seconds: float = 20.0  # a photo taking longer to process is refused (422)
     deadline_horizon_days: int = 730  # deadlines from the office's today to this many days on
+    # The business's link (README "The business's link"): the base of the short link and QR code
+    # ("" = the request's own), how long it lives after the site's last item closes, and how
+    # many requests a minute one link and one address may make (counted by each process).
+    public_url: str = ""
+    business_link_days: int = 30
+    link_rate_per_token: int = 60
+    link_rate_per_address: int = 120
+    recheck_working_days: int = 3  # a re-check applied for is due this many working days on
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 
@@ -132,4 +140,11 @@ class Settings:
             deadline_horizon_days=int(
                 _env("DEADLINE_HORIZON_DAYS", str(d["deadline_horizon_days"]))
             ),
+            public_url=_env("PUBLIC_URL", "").strip().rstrip("/"),
+            business_link_days=int(_env("BUSINESS_LINK_DAYS", str(d["business_link_days"]))),
+            link_rate_per_token=int(_env("LINK_RATE_PER_TOKEN", str(d["link_rate_per_token"]))),
+            link_rate_per_address=int(
+                _env("LINK_RATE_PER_ADDRESS", str(d["link_rate_per_address"]))
+            ),
+            recheck_working_days=int(_env("RECHECK_WORKING_DAYS", str(d["recheck_working_days"]))),
         )

@@ -51,6 +51,22 @@ def add_days(day: date, days: int) -> date:
         return date.max if days > 0 else date.min
 
 
+def is_working_day(day: date) -> bool:
+    """A day the office works: Monday to Friday (public holidays and the swapped weekend days
+    of 调休 are not known yet; they belong here when they are)."""
+    return day.weekday() < 5
+
+
+def add_working_days(day: date, days: int) -> date:
+    """The `days`-th working day after `day` (a re-check applied for on Friday, 3 working days:
+    the next Wednesday)."""
+    for _step in range(max(days, 0)):
+        day = add_days(day, 1)
+        while not is_working_day(day) and day < date.max:
+            day = add_days(day, 1)
+    return day
+
+
 @dataclass(frozen=True)
 class DateWindow:
     """The dates a client may send for one purpose, both ends included."""

@@ -171,6 +171,11 @@ document.addEventListener("click", function (event) {
       });
     });
   }).catch(function () { /* no worker (private mode, old browser): the app works online */ });
+  // A page that was still loading when the first worker took charge (clients.claim() skips
+  // it) would stay uncontrolled until the next page: ask the worker to take it too.
+  navigator.serviceWorker.ready.then(function (reg) {
+    if (!navigator.serviceWorker.controller && reg.active) reg.active.postMessage({ type: "claim" });
+  });
 })();
 
 /* Offline data kept for an account other than this page's (or for one signed out) goes first:

@@ -33,7 +33,7 @@
         var ids = form.querySelector("input[name=photo_ids]");
         ids.value = ids.value ? ids.value + "," + r.id : r.id;
         /* the server's thumbnail: Chromium cannot draw a HEIC file from the phone */
-        window.InspectApp.thumb(list, "/api/v1/photos/" + r.id + "/thumb");
+        window.InspectApp.thumb(list, (input.dataset.thumb || "/api/v1/photos/") + r.id + "/thumb");
       });
       status.textContent = problems.join(" ");
       status.classList.toggle("error", problems.length > 0);

@@ -18,6 +18,8 @@ from sqlmodel import select
 
 from inspect_app.auth import service as auth
 from inspect_app.checklists import service as checklists
+from inspect_app.links import service as links
+from inspect_app.links import tokens as link_tokens
 from inspect_app.models import (
     ApiToken,
     AuthSession,
@@ -35,6 +37,7 @@ from inspect_app.models import (
     User,
 )
 from inspect_app.notifications.service import notify
+from inspect_app.rectifications import recheck
 from tests.helpers.app import csrf_token, office_today
 from tests.helpers.data import jpeg
 
@@ -168,7 +171,9 @@ class Matrix:
                 }
             sid = self.new_session(role) if spare and role != ANON else self.sessions.get(role)
             headers = {"Cookie": f"csrftoken={self.csrf}" + (f"; sid={sid}" if sid else "")}
-            if method == "POST" and "files" in body:
+            if path.startswith("/n/"):  # the matrix is not about the link's rate limits
+                self.api.app.state.link_limits.forget()
+            if method in ("POST", "PUT") and "files" in body:
                 # An upload carries its token in the header: Litestar parses a multipart body
                 # for the form's token before the guards run, and a guard's refusal then leaves
                 # the upload open (see test_a_refused_upload_is_closed).
@@ -709,6 +714,101 @@ class Matrix:
 
     def t_docs_pages(self) -> list[Target]:
         return [Target("unknown docs page", {"path": "swagger"}, "all")]
+
+    # --- the business's link ---------------------------------------------------------------
+
+    def link_token(self, key: str) -> str:
+        """The current link of site `key` (each new notice there replaces it)."""
+        self._findings  # noqa: B018  (the findings issue the notices, and the links)
+        with self.world.session() as s:
+            link = links.current(session=s, site_id=self.site(key).id)
+        assert link is not None
+        return link_tokens.derive(self.world.db.settings.secret_key, link.nonce)
+
+    def fresh_link(self, site_id: int) -> None:
+        """A working link for a site, so that revoking it has something to revoke."""
+        key = {self.s1.id: "S1", self.y1.id: "Y1"}.get(site_id)
+        if key is None:
+            return
+        with self.world.db.session(write=True) as s:
+            user = s.exec(select(User).where(User.username == AUTHOR[key])).one()
+            staff = auth.load_current_user(session=s, user=user)
+            links.issue_new(session=s, user=staff, site_id=site_id)
+
+    def settle_recheck(self, key: str) -> None:
+        """Site `key` with no open re-check application: a new one may be made."""
+        with self.world.db.session(write=True) as s:
+            recheck.settle(session=s, site_id=self.site(key).id)
+
+    def no_recheck(self, key: str) -> dict:
+        self.settle_recheck(key)
+        return {"token": self.link_token(key)}
+
+    def t_links(self) -> list[Target]:
+        return [
+            Target(
+                "S1 link",
+                lambda _r: {"token": self.link_token("S1")},
+                "public",
+                renew=lambda _r: self.no_recheck("S1"),
+            ),
+            Target("unknown link", {"token": "A" * 22}, "nobody"),
+            Target("malformed link", {"token": "x"}, "nobody"),
+        ]
+
+    def _new_link_item(self, _role: str) -> dict:
+        item = self.new_finding("S1")[2]
+        return {"token": self.link_token("S1"), "item_id": item}
+
+    def t_link_items(self) -> list[Target]:
+        s1 = lambda _r: self.link_token("S1")  # noqa: E731
+        return [
+            Target(
+                "S1 link, S1 item",
+                lambda r: {"token": s1(r), "item_id": self._findings["S1"][2]},
+                "public",
+                renew=self._new_link_item,
+            ),
+            Target(
+                "S1 link, Y1 item",
+                lambda r: {"token": s1(r), "item_id": self._findings["Y1"][2]},
+                "nobody",
+            ),
+            Target(
+                "unknown link, S1 item",
+                {"token": "A" * 22, "item_id": self._findings["S1"][2]},
+                "nobody",
+            ),
+        ]
+
+    def t_link_item_photos(self) -> list[Target]:
+        return [with_params(t, photo_uuid=lambda _r: new_uuid()) for t in self.t_link_items()]
+
+    def t_link_photos(self) -> list[Target]:
+        s1 = lambda _r: self.link_token("S1")  # noqa: E731
+        kinds = [
+            ("S1 finding photo thumb", self._findings["S1"][1], "thumb", "public"),
+            ("S1 finding photo display", self._findings["S1"][1], "display", "public"),
+            ("S1 finding photo original", self._findings["S1"][1], "original", "nobody"),
+            ("S1 draft photo", self._drafts["S1"][1], "thumb", "nobody"),
+            ("Y1 finding photo", self._findings["Y1"][1], "thumb", "nobody"),
+            ("missing photo", MISSING_UUID, "thumb", "nobody"),
+        ]
+        return [
+            Target(label, lambda r, p=photo, z=size: {"token": s1(r), "uuid": p, "size": z}, who)
+            for label, photo, size, who in kinds
+        ]
+
+    def link_upload(self, token: str, item_id: int) -> str:
+        photo = new_uuid()
+        r = self.api.put(
+            f"/n/{token}/items/{item_id}/photos/{photo}",
+            headers={"Cookie": f"csrftoken={self.csrf}", "X-CSRFToken": self.csrf},
+            files={"file": ("fix.jpg", io.BytesIO(jpeg((30, 160, 60))), "image/jpeg")},
+        )
+        self.api.cookies.clear()
+        assert r.status_code == 200, r.text
+        return photo
 
 
 def with_params(target: Target, **extra) -> Target:

@@ -56,7 +56,11 @@ def _managed_users(actor: CurrentUser) -> list[ColumnElement[bool]]:
 
 def list_users(*, session: Session, actor: CurrentUser) -> list[User]:
     _require_admin(actor)
-    stmt = select(User).where(*_managed_users(actor)).order_by(User.role, User.username)
+    stmt = (
+        select(User)
+        .where(*_managed_users(actor), User.link_site_id.is_(None))
+        .order_by(User.role, User.username)
+    )
     return list(session.exec(stmt))
 
 
@@ -92,7 +96,7 @@ def lift_login_lock(*, session: Session, actor: CurrentUser, lock_id: int) -> Lo
 def get_user(*, session: Session, actor: CurrentUser, user_id: int) -> User:
     _require_admin(actor)
     user = session.get(User, user_id)
-    if user is None or not _manages(actor, user):
+    if user is None or user.link_site_id is not None or not _manages(actor, user):
         raise NotFound(_("This account does not exist or is not visible to you."))
     return user
 
@@ -284,4 +288,8 @@ def owner_accounts(
 
 def is_owner_of(user: User, subdistrict_id: int) -> bool:
     """An owner account that may be a member of sites in this subdistrict."""
-    return user.role == Role.owner and user.subdistrict_id == subdistrict_id
+    return (
+        user.role == Role.owner
+        and user.subdistrict_id == subdistrict_id
+        and user.link_site_id is None  # a site's link account is nobody's to give
+    )

@@ -184,7 +184,11 @@ def authenticate(
         burn_time(password, settings=settings)
         ok = False
     else:
-        ok = verify_password(user.password_hash, password, settings=settings) and user.active
+        ok = (
+            verify_password(user.password_hash, password, settings=settings)
+            and user.active
+            and user.link_site_id is None  # a site's link account never signs in
+        )
     if not ok:
         limits.record_failure(session=session, settings=settings, attempt=attempt, now=now)
         raise LoginRefused("invalid")
@@ -275,6 +279,7 @@ def resolve_session(
     if (
         auth.revoked_at is not None
         or not user.active
+        or user.link_site_id is not None
         or auth.last_seen_at + idle < now
         or auth.created_at + lifetime < now
     ):
@@ -378,7 +383,7 @@ def resolve_api_token(*, session: Session, raw: str) -> tuple[ApiToken, User] | 
     if row is None:
         return None
     token, user = row
-    if token.revoked_at is not None or not user.active:
+    if token.revoked_at is not None or not user.active or user.link_site_id is not None:
         return None
     if token.expires_at <= utcnow():
         raise TokenExpired()

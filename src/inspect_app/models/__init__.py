@@ -33,6 +33,7 @@ from inspect_app.models.inspections import (
     TemplateVersion,
     VersionStatus,
 )
+from inspect_app.models.links import BusinessLink, RecheckRequest, RecheckState
 from inspect_app.models.notices import Notice, NoticeCounter, NoticeSignature, SignatureRole
 from inspect_app.models.notifications import Notification
 from inspect_app.models.people import (
@@ -57,6 +58,7 @@ __all__ = [
     "Answer",
     "ApiToken",
     "AuthSession",
+    "BusinessLink",
     "Campaign",
     "CampaignRound",
     "CampaignSite",
@@ -78,6 +80,8 @@ __all__ = [
     "Outcome",
     "Photo",
     "PhotoBlob",
+    "RecheckRequest",
+    "RecheckState",
     "Rectification",
     "RectificationEvent",
     "RectificationStatus",

@@ -50,6 +50,9 @@ class User(SQLModel, table=True):
     active: bool = True
     phone: str = Field(default="", max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set on a site's hidden link account (links.accounts): the business acting through its
+    # notice link. Never listed, never signs in, never holds a session or token.
+    link_site_id: int | None = Field(default=None, foreign_key="site.id", unique=True)
 
 
 class Team(SQLModel, table=True):

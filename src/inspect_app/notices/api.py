@@ -63,7 +63,7 @@ class NoticesApiController(Controller):
         notice_id, wants_pdf = _ref(ref)
         notice = service.get_notice(session=db, user=request.user, notice_id=notice_id)
         if wants_pdf:
-            return await present.pdf_response(request, notice)
+            return await present.pdf_response(request, db, notice)
         return Response(present.notice_out(db, notice))
 
     @post("/{notice_id:int}/reissue", responses=ERRORS, sync_to_thread=True, status_code=201)

@@ -8,10 +8,10 @@ from typing import Any
 
 from litestar import Request
 from litestar.response import Response
-from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from inspect_app.i18n import current_locale
+from inspect_app.links import present as links
 from inspect_app.models import Inspection, Notice, NoticeSignature, SignatureRole
 from inspect_app.notices import content as contents
 from inspect_app.notices import pdf, service
@@ -98,19 +98,30 @@ def page_context(
     return {"c": c, "notice": notice, "lang": lang(), "thumbs": thumbs, "sign": sign}
 
 
-async def pdf_response(request: Request, notice: Notice) -> Response:
+def business_link(request: Request, session: Session, notice: Notice | None) -> dict | None:
+    """The site's current link (QR code and short link) for an issued notice, if it works."""
+    if notice is None:
+        return None
+    settings = request.app.state.settings
+    return links.on_notice(
+        session=session, site_id=notice.site_id, request=request, settings=settings
+    )
+
+
+async def pdf_response(request: Request, session: Session, notice: Notice) -> Response:
     """The notice's PDF, made in the bounded pool; 503 naming the font package without one."""
     font = pdf.font_family()
+    link = business_link(request, session, notice)
     c = service.content_of(notice)
     photos = [p for item in c["items"] for p in item["photos"]]
     thumbs = pdf.thumbnails(request.app.state.storage, photos)
     engine = request.app.template_engine
     assert engine is not None
     template = engine.engine.get_template("notices/notice_pdf.html")
-    session = object_session(notice)
-    assert isinstance(session, Session)
     sign = sheet_signatures(session, notice)
-    html = template.render(c=c, notice=notice, lang=lang(), thumbs=thumbs, font=font, sign=sign)
+    html = template.render(
+        c=c, notice=notice, lang=lang(), thumbs=thumbs, font=font, sign=sign, business_link=link
+    )
     body = await pdf.render(html)
     name = f"notice-{notice.id}.pdf"
     return Response(

@@ -22,6 +22,7 @@ from inspect_app.bounds import column_length
 from inspect_app.errors import Conflict, Forbidden, Invalid, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
+from inspect_app.links import service as links
 from inspect_app.models import (
     Inspection,
     Notice,
@@ -96,6 +97,9 @@ def issue(
     )
     session.add(notice)
     session.flush()
+    assert notice.id is not None
+    # The business's link (QR code on the notice) is replaced with each notice of the site.
+    links.replace_for_notice(session=session, site=site, notice_id=notice.id, by=user.id)
     return notice
 
 

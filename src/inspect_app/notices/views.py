@@ -10,6 +10,7 @@ from inspect_app.auth.guards import require_login
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import NotFound
 from inspect_app.i18n import gettext as _
+from inspect_app.links import present as links
 from inspect_app.notices import present, service, signatures
 from inspect_app.web import check_uuid, done, render
 
@@ -28,6 +29,15 @@ class NoticePagesController(Controller):
             session=db, user=request.user, uuid=check_uuid(uuid)
         )
         context = present.page_context(db, inspection, notice, settings.time_zone)
+        context["business_link"] = present.business_link(request, db, notice)
+        if notice is not None and request.user.is_staff:
+            context["link_panel"] = links.panel(
+                session=db,
+                user=request.user,
+                site_id=notice.site_id,
+                request=request,
+                settings=settings,
+            )
         return render(request, "inspections/notice.html", **context)
 
     @get("/{uuid:str}/sign", sync_to_thread=True)
@@ -48,7 +58,7 @@ class NoticePagesController(Controller):
         )
         if notice is None:
             raise NotFound(_("No notice has been issued for this inspection."))
-        return await present.pdf_response(request, notice)
+        return await present.pdf_response(request, db, notice)
 
     @post("/{uuid:str}/notice/reissue", sync_to_thread=True)
     def reissue(

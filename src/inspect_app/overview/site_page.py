@@ -13,9 +13,11 @@ from inspect_app.checklists import service as checklists
 from inspect_app.deps import AppSettings, DbSession
 from inspect_app.errors import NotFound
 from inspect_app.inspections import service as inspections
+from inspect_app.links import present as links
 from inspect_app.models import Team
 from inspect_app.rectifications import history as rect_history
 from inspect_app.rectifications import queries as rect_queries
+from inspect_app.rectifications import recheck
 from inspect_app.rectifications import service as rectifications
 from inspect_app.sites import service as sites
 from inspect_app.timezone import today_in
@@ -66,4 +68,10 @@ class SitePageController(Controller):
                 session=db, user=request.user, site_id=site.id
             ),
             today=today,
+            link_panel=links.panel(
+                session=db, user=request.user, site_id=site.id, request=request, settings=settings
+            )
+            if request.user.is_staff
+            else None,
+            recheck=recheck.open_request(session=db, site_id=site.id),
         )

@@ -3,12 +3,10 @@ through `photos.intake`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import FromPath
-from litestar.response import File, Response
+from litestar.response import Response
 
 from inspect_app.apidocs import ERRORS
 from inspect_app.auth.guards import require_login
@@ -16,8 +14,7 @@ from inspect_app.deps import DbSession
 from inspect_app.errors import Forbidden, NotFound
 from inspect_app.i18n import gettext as _
 from inspect_app.photos import service
-from inspect_app.photos.storage import photo_keys
-from inspect_app.revalidate import not_modified
+from inspect_app.photos.serving import photo_file
 from inspect_app.web import check_uuid
 
 NO_COMPRESSION = "no_compression"  # JPEGs are compressed already: sent as they are
@@ -48,22 +45,4 @@ class PhotosApiController(Controller):
         photo, blob = service.get_photo(session=db, user=request.user, uuid=check_uuid(uuid))
         if size == "original" and not request.user.is_staff:
             raise Forbidden(_("Original photos are for inspection staff only."))
-        headers = {
-            "Cache-Control": "private, no-cache",  # revalidated (304): none outlives sign-out
-            "ETag": f'"{photo.sha256[:32]}-{size}"',
-        }
-        unchanged = not_modified(request, headers["ETag"], headers)
-        if unchanged is not None:
-            return unchanged
-        key = photo_keys(photo.sha256)[size]
-        path: Path | None = state.storage.get_path(key)
-        if path is None:
-            raise NotFound(_("The photo file is missing."))
-        media_type = blob.content_type if size == "original" else "image/jpeg"
-        return File(
-            path=path,
-            media_type=media_type,
-            content_disposition_type="inline",
-            filename=f"{photo.uuid}-{size}.{'jpg' if size != 'original' else 'bin'}",
-            headers=headers,
-        )
+        return photo_file(request, state.storage, photo, blob, size)

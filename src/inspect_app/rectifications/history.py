@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from inspect_app import labels
 from inspect_app.auth.service import CurrentUser
+from inspect_app.i18n import gettext as _
 from inspect_app.models import (
     EventKind,
     FollowUpVisit,
@@ -42,6 +43,7 @@ class Actor:
     id: int
     name: str  # "" when this reader may not see any name (then the role alone is shown)
     role: Role
+    via_link: bool = False  # the business, acting through its notice link (no account)
 
     @property
     def role_label(self) -> str:
@@ -50,10 +52,14 @@ class Actor:
     @property
     def text(self) -> str:
         """ "Name · Role" (or the role alone), for pages and exports."""
+        if self.via_link:
+            return self.name
         return f"{self.name} · {self.role_label}" if self.name else self.role_label
 
 
 def visible_name(user: User, reader: CurrentUser) -> str:
+    if user.link_site_id is not None:
+        return _("the business, via the notice link")
     if user.display_name:
         return user.display_name
     return user.username if reader.is_staff or user.id == reader.id else ""
@@ -66,7 +72,9 @@ def actors(*, session: Session, reader: CurrentUser, user_ids: Iterable[int]) ->
     for start in range(0, len(wanted), CHUNK):
         for user in session.exec(select(User).where(User.id.in_(wanted[start : start + CHUNK]))):
             assert user.id is not None
-            found[user.id] = Actor(user.id, visible_name(user, reader), user.role)
+            found[user.id] = Actor(
+                user.id, visible_name(user, reader), user.role, user.link_site_id is not None
+            )
     return found
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from inspect_app.auth.service import CurrentUser
+from inspect_app.i18n import gettext as _
 from inspect_app.models import (
     ACTIVE_STATUSES,
     Answer,
@@ -22,6 +23,8 @@ from inspect_app.models import (
     DeadlineRules,
     EventKind,
     Inspection,
+    RecheckRequest,
+    RecheckState,
     Rectification,
     RectificationEvent,
     RectificationStatus,
@@ -338,14 +341,17 @@ def last_changes(*, session: Session, ids: list[int]) -> dict[int, LastChange]:
             User.display_name,
             User.username,
             User.role,
+            User.link_site_id,
         )
         .join(User, User.id == RectificationEvent.actor_id)
         .where(RectificationEvent.rectification_id.in_(ids))
         .order_by(RectificationEvent.rectification_id, RectificationEvent.at, RectificationEvent.id)
     )
     return {  # in event order, so each item keeps its last
-        item_id: LastChange(kind, at, name or username, role)
-        for item_id, kind, at, name, username, role in session.exec(stmt)
+        item_id: LastChange(
+            kind, at, _("the business, via the notice link") if link else name or username, role
+        )
+        for item_id, kind, at, name, username, role, link in session.exec(stmt)
     }
 
 
@@ -390,23 +396,39 @@ class DueSite:
     site: Site
     fix_reported: int
     overdue: int
+    recheck_due: date | None = None  # a re-check applied for (复查申请), due on this day
+    urgent_on: date | None = None  # the earliest deadline or re-check due date: the order
 
 
 def inspector_today(*, session: Session, user: CurrentUser, today: date) -> list[DueSite]:
-    """My teams' sites with items to verify (reported fixed, or overdue), most urgent first."""
+    """My teams' sites with items to verify (reported fixed, or overdue) or a re-check applied
+    for, most urgent first."""
     due = or_(Rectification.status == Status.fix_reported, Rectification.overdue_clause(today))
     stmt = (
         select(
             Site,
             func.sum(case((Rectification.status == Status.fix_reported, 1), else_=0)),
             func.sum(case((Rectification.overdue_clause(today), 1), else_=0)),
+            func.min(Rectification.deadline),
         )
         .join(Rectification, Rectification.site_id == Site.id)
         .where(*site_scope(user), due)
         .group_by(Site.id)
-        .order_by(func.min(Rectification.deadline), Site.id)
     )
-    return [DueSite(site, int(fr or 0), int(od or 0)) for site, fr, od in session.exec(stmt)]
+    found = {
+        site.id: DueSite(site, int(fr or 0), int(od or 0), None, first)
+        for site, fr, od, first in session.exec(stmt)
+    }
+    asked = select(Site, RecheckRequest.due_on).join(
+        RecheckRequest, RecheckRequest.site_id == Site.id
+    )
+    for site, due_on in session.exec(
+        asked.where(*site_scope(user), RecheckRequest.state == RecheckState.open)
+    ):
+        was = found.get(site.id) or DueSite(site, 0, 0)
+        first = min(d for d in (was.urgent_on, due_on) if d is not None)
+        found[site.id] = DueSite(site, was.fix_reported, was.overdue, due_on, first)
+    return sorted(found.values(), key=lambda d: (d.urgent_on or date.max, d.site.id or 0))
 
 
 def active_site_rows(

@@ -27,6 +27,7 @@ from inspect_app.models import (
     utcnow,
 )
 from inspect_app.photos.service import Slot
+from inspect_app.rectifications import recheck
 from inspect_app.rectifications.queries import Item
 from inspect_app.settings import Settings
 from inspect_app.sites.service import get_site, site_scope
@@ -171,6 +172,8 @@ def _record(
         item.resolved_at = event.at
     session.add(item)
     session.flush()
+    if not item.status.is_active and site_closed_out(session=session, site_id=item.site_id):
+        recheck.settle(session=session, site_id=item.site_id)
     return item
 
 
@@ -362,6 +365,7 @@ def start_visit(*, session: Session, user: CurrentUser, site_id: int, uuid: str)
     visit = FollowUpVisit(uuid=uuid, site_id=site.id, inspector_id=user.id, started_at=utcnow())
     session.add(visit)
     session.flush()
+    recheck.settle(session=session, site_id=site.id)  # the re-check applied for is made
     return visit
 
 

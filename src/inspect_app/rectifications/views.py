@@ -17,7 +17,16 @@ from inspect_app.errors import AppError, Invalid
 from inspect_app.i18n import gettext as _
 from inspect_app.inspections import service as inspections
 from inspect_app.models import Role, Severity, Site, SiteKind
-from inspect_app.rectifications import chart, chips, export, history, present, queries, service
+from inspect_app.rectifications import (
+    chart,
+    chips,
+    export,
+    history,
+    present,
+    queries,
+    recheck,
+    service,
+)
 from inspect_app.rectifications.schemas import MAX_PHOTOS, NOTE_MAX
 from inspect_app.sites.service import visible_teams
 from inspect_app.timezone import FILTER_WINDOW, deadline_window, today_in
@@ -337,3 +346,30 @@ class OverdueBoardController(Controller):
             chart=chart.svg(data.series),
             today=today,
         )
+
+
+class RecheckController(Controller):
+    """An owner with an account applies for a re-check from the site's page (the business's
+    link has its own form: links/views.py; both call rectifications.recheck.apply)."""
+
+    include_in_schema = False
+    path = "/sites/{site_id:int}/recheck"
+    guards = [require_login]
+
+    @post("/", sync_to_thread=True, status_code=303)
+    def apply(
+        self, request: Request, db: DbSession, settings: AppSettings, site_id: FromPath[Id]
+    ) -> Redirect:
+        made = recheck.apply(
+            session=db,
+            user=request.user,
+            site_id=site_id,
+            contact=recheck.Contact(),
+            today=today_in(settings.time_zone),
+            working_days=settings.recheck_working_days,
+            time_zone=settings.time_zone,
+        )
+        message = _(
+            "Re-check applied for. The office will come by %(date)s.", date=made.due_on.isoformat()
+        )
+        return done(request, f"/sites/{site_id}", message)

@@ -156,7 +156,7 @@ def site_owners(*, session: Session, site_id: int) -> list[User]:
         session.exec(
             select(User)
             .join(SiteOwner, SiteOwner.user_id == User.id)
-            .where(SiteOwner.site_id == site_id)
+            .where(SiteOwner.site_id == site_id, User.link_site_id.is_(None))
         )
     )
 
@@ -351,7 +351,13 @@ def _owners_from_form(
 def replace_site_owners(*, session: Session, site: Site, users: list[User]) -> None:
     """The owner accounts that may see this site (sites owns who belongs to a site)."""
     assert site.id is not None
-    session.exec(delete(SiteOwner).where(SiteOwner.site_id == site.id))
+    # The site's hidden link account (links.accounts) stays a member: it is not an owner's.
+    link_accounts = select(User.id).where(User.link_site_id.is_not(None))
+    session.exec(
+        delete(SiteOwner).where(
+            SiteOwner.site_id == site.id, SiteOwner.user_id.not_in(link_accounts)
+        )
+    )
     for user in users:
         assert user.id is not None
         session.add(SiteOwner(site_id=site.id, user_id=user.id))
