@@ -248,6 +248,18 @@ EXPECT: dict[str, list[Row]] = {
         R("POST /admin/teams/{team_id:int}/members/{user_id:int}/remove",
           admin(seen(303)), "team_members"),
     ],
+    "channels": [
+        R("GET /api/v1/admin/channels", admin(everyone(200))),
+        R("POST /api/v1/admin/channels", in_own_subdistrict(201, 422), "subdistricts"),
+        R("GET /api/v1/admin/channels/{channel_id:int}", admin(seen(200)), "channels"),
+        R("PUT /api/v1/admin/channels/{channel_id:int}", admin(seen(200)), "channels"),
+        R("POST /api/v1/admin/channels/{channel_id:int}/test", admin(seen(200)), "channels"),
+        R("GET /api/v1/admin/deliveries", admin(everyone(200))),
+        R("GET /admin/channels", admin(everyone(200))),
+        R("POST /admin/channels/new", admin(everyone(303))),
+        R("POST /admin/channels/{channel_id:int}/test", admin(seen(303)), "channels"),
+        R("POST /admin/channels/{channel_id:int}/active", admin(seen(303)), "channels"),
+    ],
     "checklists": [
         R("GET /admin/checklists", admin(everyone(200))),
         R("GET /admin/checklists/{code:str}", admin(seen(200)), "checklists"),
@@ -456,6 +468,17 @@ def new_in(prefix: str, **fields) -> Body:
     return body
 
 
+# A robot address nobody listens on: a test message to it fails at once (and is logged).
+NOWHERE = "http://127.0.0.1:9/send?key=matrix"
+
+
+def new_channel(a: Ask) -> dict:
+    name = a.m.unique("矩阵群")
+    return {
+        "json": {"kind": "wecom", "name": name, "url": NOWHERE, "subdistrict_id": a.params["sub"]}
+    }
+
+
 def draft_item(a: Ask) -> dict:
     return form(code=a.m.unique("MX"), text_zh="矩阵检查项", text_en="Matrix item")
 
@@ -547,6 +570,11 @@ CALLS: dict[str, Call] = {
     "POST /admin/teams/new": Call(new_in("矩阵小组", name_zh=None, active="on")),
     "POST /admin/teams/{team_id:int}": Call(form(name_zh="矩阵改名", active="on")),
     "POST /admin/teams/{team_id:int}/members": Call(form(username=BYSTANDER)),
+    "POST /api/v1/admin/channels": Call(new_channel),
+    "POST /admin/channels/new": Call(form(kind="wecom", name="矩阵群", url=NOWHERE)),
+    "PUT /api/v1/admin/channels/{channel_id:int}": Call(
+        {"json": {"kind": "wecom", "name": "矩阵改名", "url": NOWHERE}}
+    ),
     "POST /admin/checklists/{code:str}/items": Call(draft_item),
     "POST /admin/checklists/{code:str}/items/{item_id:int}": Call(draft_item, fresh=True),
     "POST /admin/checklists/{code:str}/items/{item_id:int}/move": Call(

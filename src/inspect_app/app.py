@@ -45,7 +45,11 @@ from inspect_app.notices import pdf
 from inspect_app.notices.api import NoticesApiController, SignaturesApiController
 from inspect_app.notices.views import NoticePagesController
 from inspect_app.notifications.api import NotificationsApiController
+from inspect_app.notifications.channel_api import ChannelsApiController
+from inspect_app.notifications.channel_views import ChannelsPageController
+from inspect_app.notifications.ladder import reminder_ladder
 from inspect_app.notifications.views import InboxController, bell_count
+from inspect_app.notifications.worker import ReminderLoop
 from inspect_app.overview.home import home
 from inspect_app.overview.site_page import SitePageController
 from inspect_app.overview.todo import TodoController
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     assert settings.photo_dir is not None  # set by Settings
     configure_logging(settings)
     db = Database(settings)
+    reminders = ReminderLoop(db, settings.reminders_every_minutes)  # README "Reminders"
     return Litestar(
         route_handlers=[
             healthz,
@@ -132,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CampaignsController,
             NoticePagesController,
             InboxController,
+            ChannelsPageController,
             BusinessPageController,
             StaffLinkController,
             AuthApiController,
@@ -147,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CampaignsApiController,
             NoticesApiController,
             NotificationsApiController,
+            ChannelsApiController,
             SignaturesApiController,
             RoundsApiController,
             TodoApiController,
@@ -163,7 +170,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(provide_db_session),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        on_startup=[pdf.load],  # WeasyPrint loads before any photo is processed
+        # WeasyPrint loads before any photo is processed
+        on_startup=[pdf.load, reminders.start],
         state=State(
             {
                 "db": db,
@@ -197,7 +205,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude_opt_key=NO_COMPRESSION,
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
-        template_config=template_config(settings, {"inbox_unread": bell_count}),
+        template_config=template_config(
+            settings, {"inbox_unread": bell_count, "reminder_ladder": reminder_ladder}
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="inspect-app API",
@@ -207,7 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # the docs are for signed-in users only
             openapi_router=Router(path="/schema", route_handlers=[], guards=[require_login]),
         ),
-        on_shutdown=[db.dispose],
+        on_shutdown=[reminders.stop, db.dispose],
         request_max_body_size=10 * 1024 * 1024,
         debug=settings.debug,
     )

@@ -1,5 +1,5 @@
-"""inspect-app serve | db | demo | create-user | import-sites | subdistricts | notice-settings |
-check | backup | restore | routes."""
+"""inspect-app serve | worker | db | demo | create-user | import-sites | subdistricts |
+notice-settings | check | backup | restore | routes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlmodel import select
@@ -49,6 +49,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The reminder rules (README "Reminders"): once, or every `--every` minutes until stopped.
+    Any number of workers and servers may run them at once."""
+    from inspect_app.notifications.worker import ReminderLoop, turn
+
+    with _database() as db:
+        if args.once:
+            written = turn(db)
+            print(f"reminders written: {sum(written.values())} {dict(sorted(written.items()))}")
+            return 0
+        loop = ReminderLoop(db, args.every)
+        print(f"inspect-app worker: the reminder rules every {args.every:g} minutes (Ctrl+C stops)")
+        with suppress(KeyboardInterrupt):
+            loop.run_forever()
+    return 0
+
+
+def _minutes(text: str) -> float:
+    value = float(text)
+    if not 0.1 <= value <= 1440:  # NaN fails too
+        raise argparse.ArgumentTypeError("give minutes between 0.1 and 1440")
+    return value
 
 
 def _install_defaults(db: Database) -> None:
@@ -296,6 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="run the reminder rules and send to channels (also done inside serve)"
+    )
+    worker.add_argument("--once", action="store_true", help="run them once and stop")
+    worker.add_argument("--every", type=_minutes, default=5.0, help="minutes between runs")
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="schema migrations")
     db.add_argument("action", choices=["upgrade", "downgrade", "revision"])

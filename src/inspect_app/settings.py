@@ -73,6 +73,9 @@ class Settings:
     link_rate_per_token: int = 60
     link_rate_per_address: int = 120
     recheck_working_days: int = 3  # a re-check applied for is due this many working days on
+    # The reminder rules (README "Reminders") run this often in each `serve` process; 0 leaves
+    # them to `inspect-app worker`.
+    reminders_every_minutes: float = 5.0
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
 
@@ -85,6 +88,8 @@ class Settings:
             object.__setattr__(self, "secret_key", _default_secret(self.var_dir))
         if self.deadline_horizon_days < 1:
             raise ValueError("DEADLINE_HORIZON_DAYS must be at least 1")
+        if not 0 <= self.reminders_every_minutes <= 1440:  # NaN fails too
+            raise ValueError("REMINDERS_EVERY_MINUTES must be between 0 (off) and 1440")
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,4 +152,7 @@ class Settings:
                 _env("LINK_RATE_PER_ADDRESS", str(d["link_rate_per_address"]))
             ),
             recheck_working_days=int(_env("RECHECK_WORKING_DAYS", str(d["recheck_working_days"]))),
+            reminders_every_minutes=float(
+                _env("REMINDERS_EVERY_MINUTES", str(d["reminders_every_minutes"]))
+            ),
         )

@@ -118,6 +118,7 @@ class AppServer:
             "ARGON2_TIME_COST": "1",
             "ARGON2_MEMORY_KIB": "8",
             "PYTHONUNBUFFERED": "1",
+            "REMINDERS_EVERY_MINUTES": "0",  # the inbox holds the demo's messages only
         }
         for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "COOKIE_SECURE", "WORKERS"):
             env.pop(name, None)

@@ -23,6 +23,8 @@ from inspect_app.links import tokens as link_tokens
 from inspect_app.models import (
     ApiToken,
     AuthSession,
+    Channel,
+    ChannelKind,
     Inspection,
     LockKind,
     LoginLock,
@@ -649,6 +651,26 @@ class Matrix:
             Target("Wutong team", {"team_id": self.team_id("Team 5")}, "wutong office"),
             Target("Yinxing team", {"team_id": self.team_id("Yinxing Team 1")}, "nobody"),
             Target("missing team", {"team_id": MISSING_ID}, "nobody"),
+        ]
+
+    def new_channel(self, code: str) -> int:
+        with self.world.db.session(write=True) as s:
+            channel = Channel(
+                subdistrict_id=self.subdistrict_id(code),
+                kind=ChannelKind.wecom,
+                name=self.unique("矩阵群"),
+                url="http://127.0.0.1:9/send?key=matrix",
+                created_by=self.user_id("admin"),
+            )
+            s.add(channel)
+            s.flush()
+            return channel.id
+
+    def t_channels(self) -> list[Target]:
+        return [
+            Target("Wutong channel", {"channel_id": self.new_channel("wutong")}, "wutong office"),
+            Target("Yinxing channel", {"channel_id": self.new_channel("yinxing")}, "nobody"),
+            Target("missing channel", {"channel_id": MISSING_ID}, "nobody"),
         ]
 
     def t_team_members(self) -> list[Target]:

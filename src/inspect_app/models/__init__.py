@@ -13,6 +13,7 @@ from inspect_app.models.campaigns import (
     ScopeKind,
     SiteOutcome,
 )
+from inspect_app.models.channels import Channel, ChannelKind, Delivery, DeliveryState
 from inspect_app.models.inspections import (
     ACTIVE_STATUSES,
     Answer,
@@ -62,9 +63,13 @@ __all__ = [
     "Campaign",
     "CampaignRound",
     "CampaignSite",
+    "Channel",
+    "ChannelKind",
     "ChecklistTemplate",
     "CoverageState",
     "DeadlineRules",
+    "Delivery",
+    "DeliveryState",
     "EnumString",
     "EventKind",
     "FollowUpVisit",

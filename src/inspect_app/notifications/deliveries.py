@@ -1,0 +1,228 @@
+"""Deliveries to channels: job rows written with the messages that cause them, claimed by any
+number of workers, sent at most once, retried with growing delays (README "Channels").
+
+- `enqueue` writes one delivery per reason and channel, in the rules' transaction: a message
+  that rolled back has no delivery, and the unique key keeps a second run from adding another.
+- `claim` takes due rows in a short write transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+  the writer lock on SQLite), marks them `sending` with a lease, and commits; the HTTP call
+  happens outside any transaction; `settle` records what happened.
+- A row still `sending` after its lease belonged to a worker that died mid-send: it may or may
+  not have reached the chat, so it becomes `unknown` and is never sent again (at most once).
+- A robot takes at most 20 messages a minute: when more are due, they go as one message."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select, update
+
+from inspect_app.db import Database
+from inspect_app.models import Channel, Delivery, DeliveryState
+from inspect_app.notifications.channels import Reminder, SendFailed, send
+from inspect_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
+           timedelta(hours=2), timedelta(hours=6))  # fmt: skip
+MAX_ATTEMPTS = len(BACKOFF) + 1
+PER_MINUTE = 20  # WeCom's and DingTalk's limit per robot
+CLAIM_LIMIT = 200
+ERROR_MAX = 500
+_TICKS = itertools.count(1)
+
+Sender = Callable[[Channel, Sequence[Reminder]], None]
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def enqueue(session: Session, messages: Iterable, now: datetime) -> int:
+    """A delivery for each channel that each message's place reaches (a team's channel: its
+    team's messages; a subdistrict's: the messages for the office); how many were new."""
+    channels = list(session.exec(select(Channel).where(Channel.active == True)))  # noqa: E712
+    if not channels:
+        return 0
+    teams: dict[int, list[Channel]] = defaultdict(list)
+    offices: dict[int, list[Channel]] = defaultdict(list)
+    for channel in channels:
+        if channel.team_id is not None:
+            teams[channel.team_id].append(channel)
+        else:
+            offices[channel.subdistrict_id].append(channel)
+    insert, written, seen = _insert(session), 0, set()
+    for message in messages:
+        place = message.place
+        reached = (
+            teams.get(place.team_id or 0, [])
+            if place.audience == "team"
+            else offices.get(place.subdistrict_id or 0, [])
+        )
+        for channel in reached:
+            key = f"{channel.id}:{message.reason}"
+            if key in seen:
+                continue
+            seen.add(key)
+            stmt = (
+                insert(Delivery)
+                .values(
+                    key=key,
+                    channel_id=channel.id,
+                    kind=message.kind,
+                    params=json.dumps(dict(message.params), ensure_ascii=False, sort_keys=True),
+                    link=message.link,
+                    state=DeliveryState.pending.value,
+                    attempts=0,
+                    next_at=now,
+                    last_error="",
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(Delivery.id)
+            )
+            written += session.execute(stmt).scalar_one_or_none() is not None
+    return written
+
+
+def claim(session: Session, now: datetime, limit: int = CLAIM_LIMIT) -> list[Delivery]:
+    """Take the due deliveries for this worker (see the module's docstring)."""
+    session.exec(
+        update(Delivery)
+        .where(
+            col(Delivery.state) == DeliveryState.sending,
+            col(Delivery.leased_until) < now,
+        )
+        .values(
+            state=DeliveryState.unknown,
+            leased_until=None,
+            last_error="interrupted while sending: it may have arrived, so it is not sent again",
+        )
+    )
+    stmt = (
+        select(Delivery)
+        .where(Delivery.state == DeliveryState.pending, col(Delivery.next_at) <= now)
+        .order_by(col(Delivery.next_at), col(Delivery.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.exec(stmt))
+    for row in rows:
+        row.state, row.leased_until, row.attempts = (
+            DeliveryState.sending,
+            now + LEASE,
+            row.attempts + 1,
+        )
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def _sent_last_minute(session: Session, channel_id: int, now: datetime) -> int:
+    """Messages a robot was sent in the last minute (a batch's rows share one sent_at)."""
+    stmt = select(func.count(func.distinct(Delivery.sent_at))).where(
+        Delivery.channel_id == channel_id,
+        col(Delivery.sent_at) > now - timedelta(minutes=1),
+    )
+    return int(session.exec(stmt).one())
+
+
+def _reminder(row: Delivery) -> Reminder:
+    return Reminder(kind=row.kind, params=json.loads(row.params or "{}"), link=row.link)
+
+
+def _batches(rows: list[Delivery], budget: int) -> list[list[Delivery]]:
+    """One message each while the robot's minute allows; all in one message when over."""
+    if budget <= 0:
+        return []
+    if len(rows) <= budget:
+        return [[row] for row in rows]
+    return [rows]
+
+
+def settle(session: Session, ids: Sequence[int], now: datetime, error: str | None) -> None:
+    """Record one send's outcome for its deliveries."""
+    for row in session.exec(select(Delivery).where(col(Delivery.id).in_(ids))):
+        if row.state != DeliveryState.sending:
+            continue  # the lease ran out and another worker settled it
+        row.leased_until = None
+        if error is None:
+            row.state, row.sent_at, row.last_error = DeliveryState.sent, now, ""
+        elif row.attempts >= MAX_ATTEMPTS:
+            row.state, row.last_error = DeliveryState.failed, error[:ERROR_MAX]
+        else:
+            row.state, row.last_error = DeliveryState.pending, error[:ERROR_MAX]
+            row.next_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+        session.add(row)
+
+
+def _release(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Back to waiting, untried: the robot's minute is used up."""
+    session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(ids), col(Delivery.state) == DeliveryState.sending)
+        .values(
+            state=DeliveryState.pending,
+            leased_until=None,
+            attempts=Delivery.attempts - 1,
+            next_at=now + timedelta(minutes=1),
+        )
+    )
+
+
+def default_sender(settings: Settings) -> Sender:
+    def sender(channel: Channel, reminders: Sequence[Reminder]) -> None:
+        send(channel, reminders, locale=settings.default_locale, base_url=settings.public_url)
+
+    return sender
+
+
+def deliver_due(db: Database, now: datetime, sender: Sender | None = None) -> dict[str, int]:
+    """Claim what is due, send it, record the outcomes; counts of sent/failed/deferred rows."""
+    sender = sender or default_sender(db.settings)
+    with db.session(write=True) as session:
+        rows = claim(session, now)
+        channels = {c.id: c for c in session.exec(select(Channel))}
+        by_channel: dict[int, list[Delivery]] = defaultdict(list)
+        for row in rows:
+            by_channel[row.channel_id].append(row)
+        plans = {
+            cid: _batches(group, PER_MINUTE - _sent_last_minute(session, cid, now))
+            for cid, group in by_channel.items()
+        }
+    counts = {"sent": 0, "failed": 0, "deferred": 0}
+    for cid, group in by_channel.items():
+        batches = plans[cid]
+        channel = channels.get(cid)
+        for batch in batches:
+            ids = [r.id for r in batch if r.id is not None]
+            error = None
+            if channel is None or not channel.active:
+                error = "the channel was removed or turned off"
+            else:
+                try:
+                    sender(channel, [_reminder(r) for r in batch])
+                except SendFailed as failure:
+                    error = str(failure)
+                except Exception as failure:  # a bug in a sender must not stop the others
+                    log.exception("sending to channel %s failed", cid)
+                    error = f"{type(failure).__name__}"
+            # each message its own sent_at (a robot's minute counts messages, not rows)
+            stamp = now + timedelta(microseconds=next(_TICKS) % 1_000_000)
+            with db.session(write=True) as session:
+                settle(session, ids, stamp, error)
+            counts["sent" if error is None else "failed"] += len(ids)
+        if not batches:
+            with db.session(write=True) as session:
+                _release(session, [r.id for r in group if r.id is not None], now)
+            counts["deferred"] += len(group)
+    return counts
