@@ -84,6 +84,7 @@ bench: install
 	-$(BIN)/python benchmarks/http_load.py --scale $(BENCH_SCALE)
 	-$(BIN)/python benchmarks/http_load.py --postgres --scale $(BENCH_SCALE)
 	-$(BIN)/python benchmarks/load_inspectors.py --kill-at 0.4
+	-$(BIN)/python benchmarks/deliveries.py --district var/bench/district-$(BENCH_SCALE:.0=).db
 
 # Re-extract translatable strings and merge them into both catalogs.
 messages: install

@@ -163,18 +163,38 @@ def enqueue(db, site: Site, numbers: range, now: datetime) -> None:
         deliveries.enqueue(s, [message(n, site) for n in numbers], now)
 
 
-def test_over_twenty_a_minute_a_robot_gets_one_message_with_them_all(db, world, site):
+def test_over_twenty_a_minute_a_robot_gets_them_together_each_message_whole(db, world, site):
     now = datetime(2030, 1, 1, 1, tzinfo=UTC)
     with receiver() as robot:
         channel = add_channel(world, site, ChannelKind.wecom, f"{robot.url}/s?key=k")
-        enqueue(db, site, range(25), now)
-        assert deliveries.deliver_due(db, now)["sent"] == 25
-        [batch] = robot.requests
-        assert batch.json["markdown"]["content"].count("\n- ") == 25
-        enqueue(db, site, range(25, 30), now)  # 19 left this minute: one message each
+        enqueue(db, site, range(45), now)
+        assert deliveries.deliver_due(db, now)["sent"] == 45
+        texts = [r.json["markdown"]["content"] for r in robot.requests]
+        assert 1 < len(texts) < 5  # together, in as few messages as fit
+        assert all(len(t.encode()) <= 4096 and not t.endswith("…") for t in texts)
+        assert sum(t.count("\n- ") for t in texts) == 45  # every reminder, none cut off
+        first = len(texts)
+        enqueue(db, site, range(45, 50), now)  # the minute still has room: one message each
         deliveries.deliver_due(db, now + timedelta(seconds=5))
-        assert len(robot.requests) == 6
+        assert len(robot.requests) == first + 5
         assert {d.state for d in rows(world, channel)} == {DeliveryState.sent}
+
+
+def test_a_backlog_goes_out_a_minute_at_a_time_within_the_limit(db, world, site):
+    now = datetime(2030, 1, 1, 1, tzinfo=UTC)
+    with receiver() as robot:
+        channel = add_channel(world, site, ChannelKind.wecom, f"{robot.url}/s?key=k")
+        for n in range(deliveries.PER_MINUTE):  # the minute is used up by single messages
+            enqueue(db, site, range(n, n + 1), now)
+            deliveries.deliver_due(db, now)
+        enqueue(db, site, range(100, 160), now)
+        assert deliveries.deliver_due(db, now)["deferred"] == 50  # claimed, none could go
+        assert len(robot.requests) == deliveries.PER_MINUTE
+        later = now + timedelta(minutes=1, seconds=1)
+        while deliveries.deliver_due(db, later)["sent"]:
+            pass
+        assert {d.state for d in rows(world, channel)} == {DeliveryState.sent}
+        assert len(robot.requests) <= 2 * deliveries.PER_MINUTE
 
 
 def test_a_robot_whose_minute_is_used_up_waits(db, world, site):
@@ -259,7 +279,7 @@ def test_an_administrator_adds_tests_and_reads_the_log(client, api_token, world,
         )
         assert r.status_code == 201, r.text
         made = r.json()
-        assert made["url"].endswith("/send?key=%E2%80%A6") and "secret-key" not in r.text
+        assert made["url"].endswith("/send?key=…") and "secret-key" not in r.text
         r = client.post(f"/api/v1/admin/channels/{made['id']}/test", headers=admin)
         assert r.status_code == 200 and r.json()["state"] == "sent"
         assert "admin" in robot.requests[0].json["markdown"]["content"]
@@ -351,8 +371,23 @@ def test_the_channels_page_adds_tests_and_turns_off_a_channel(login_as, world, s
         doc = parse(page.get("/admin/channels").text)
         assert "Test message sent." in doc.text
         assert doc.select_one("#deliveries li.delivery.sent")
+        robot.status = 500
+        r = post_form(page, test_action)
+        assert r.status_code == 200
+        refused = parse(r.text).select_one(f"#refused-{test_action.split('/')[3]}")
+        assert "not taken: HTTP 500" in refused.text
         r = post_form(page, card.select_one("form.toggle-form").get("action"))
         assert r.status_code == 303
         doc = parse(page.get("/admin/channels").text)
         [card] = [li for li in doc.select("#channels li.card") if "二组群" in li.text]
         assert "Off" in card.text and "Turn on" in card.text
+
+
+def test_a_webhook_is_not_held_to_a_robots_minute(db, world, site):
+    now = datetime(2030, 1, 1, 1, tzinfo=UTC)
+    with receiver() as system:
+        system.reply = {}
+        add_channel(world, site, ChannelKind.webhook, f"{system.url}/hook", "k" * 32)
+        enqueue(db, site, range(30), now)
+        assert deliveries.deliver_due(db, now)["sent"] == 30
+        assert len(system.requests) == 30

@@ -344,5 +344,9 @@ def test_staff_see_the_ladder_on_the_item_page_and_owners_do_not(db, login_as, w
     ]
     assert ["sent" in s.get("class", []) for s in steps] == [True, False, False]
     assert "sent" in steps[0].text and "if still open" in steps[1].text
+    set_deadline(world, item, office_today() - timedelta(days=40))  # long past: let go
+    run_once(db)
+    late = parse(english(login_as("supervisor")).get(f"/rectifications/{item}").text)
+    assert [li.select_one(".muted").text for li in late.select("#ladder li")] == ["· not sent"] * 3
     owner = parse(english(login_as("owner1")).get(f"/rectifications/{item}").text)
     assert owner.select_one("#ladder") is None

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,19 @@ TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-Inspect-Signature"
 TIMESTAMP_HEADER = "X-Inspect-Timestamp"
 TEXT_MAX = 3800  # WeCom takes 4096 bytes of Markdown; DingTalk about as much
+
+
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _shared_client() -> httpx.Client:
+    """One client per process (thread-safe; making one costs more than a send to a robot)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+        return _client
 
 
 class SendFailed(Exception):
@@ -97,8 +111,7 @@ def send(
 ) -> None:
     """Send one message with `reminders` to `channel`; raises SendFailed when it is refused."""
     title, markdown = render(reminders, locale=locale, base_url=base_url)
-    own = client is None
-    http = client or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+    http = client or _shared_client()
     try:
         if channel.kind == ChannelKind.wecom:
             payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {"content": markdown}}
@@ -127,9 +140,6 @@ def send(
             response = http.post(channel.url, content=body, headers=headers)
     except httpx.HTTPError as error:
         raise SendFailed(f"{type(error).__name__}: {error}"[:300]) from error
-    finally:
-        if own:
-            http.close()
     if not 200 <= response.status_code < 300:
         raise SendFailed(f"HTTP {response.status_code}")
     if channel.kind in (ChannelKind.wecom, ChannelKind.dingtalk):

@@ -8,7 +8,8 @@ number of workers, sent at most once, retried with growing delays (README "Chann
   happens outside any transaction; `settle` records what happened.
 - A row still `sending` after its lease belonged to a worker that died mid-send: it may or may
   not have reached the chat, so it becomes `unknown` and is never sent again (at most once).
-- A robot takes at most 20 messages a minute: when more are due, they go as one message."""
+- A robot takes at most 20 messages a minute: when more are due, they go as one message (a
+  webhook has no such limit)."""
 
 from __future__ import annotations
 
@@ -24,18 +25,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select, update
 
 from inspect_app.db import Database
-from inspect_app.models import Channel, Delivery, DeliveryState
-from inspect_app.notifications.channels import Reminder, SendFailed, send
+from inspect_app.models import Channel, ChannelKind, Delivery, DeliveryState
+from inspect_app.notifications.channels import TEXT_MAX, Reminder, SendFailed, send
 from inspect_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=10)  # CLAIM_LIMIT sends at their timeout fit in it
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
            timedelta(hours=2), timedelta(hours=6))  # fmt: skip
 MAX_ATTEMPTS = len(BACKOFF) + 1
 PER_MINUTE = 20  # WeCom's and DingTalk's limit per robot
-CLAIM_LIMIT = 200
+MESSAGE_MAX = TEXT_MAX - 200  # what one batched message may carry (its title and list marks)
+CLAIM_LIMIT = 50
+SETTLE_EVERY = 25  # outcomes recorded together, in one transaction
 ERROR_MAX = 500
 _TICKS = itertools.count(1)
 
@@ -136,17 +139,38 @@ def _sent_last_minute(session: Session, channel_id: int, now: datetime) -> int:
     return int(session.exec(stmt).one())
 
 
+def _budget(session: Session, channel: Channel | None, now: datetime) -> int:
+    """How many messages the channel may get now: a robot 20 a minute, a webhook no limit."""
+    if channel is None or channel.kind == ChannelKind.webhook:
+        return CLAIM_LIMIT
+    return PER_MINUTE - _sent_last_minute(session, channel.id or 0, now)
+
+
 def _reminder(row: Delivery) -> Reminder:
     return Reminder(kind=row.kind, params=json.loads(row.params or "{}"), link=row.link)
 
 
-def _batches(rows: list[Delivery], budget: int) -> list[list[Delivery]]:
-    """One message each while the robot's minute allows; all in one message when over."""
-    if budget <= 0:
-        return []
+def _size(row: Delivery) -> int:
+    """An upper bound on the row's line in a message (its parameters hold both languages)."""
+    return len(row.params) + len(row.link) + 40
+
+
+def _plan(rows: list[Delivery], budget: int) -> tuple[list[list[Delivery]], list[Delivery]]:
+    """(messages, left for the next minute): one message each while the robot's minute
+    allows; over it, as few messages as fit the robot's length, at most `budget` of them."""
     if len(rows) <= budget:
-        return [[row] for row in rows]
-    return [rows]
+        return [[row] for row in rows], []
+    messages: list[list[Delivery]] = []
+    size = MESSAGE_MAX
+    for at, row in enumerate(rows):
+        if size + _size(row) > MESSAGE_MAX:
+            if len(messages) == budget:
+                return messages, rows[at:]
+            messages.append([])
+            size = 0
+        messages[-1].append(row)
+        size += _size(row)
+    return messages, []
 
 
 def settle(session: Session, ids: Sequence[int], now: datetime, error: str | None) -> None:
@@ -196,33 +220,47 @@ def deliver_due(db: Database, now: datetime, sender: Sender | None = None) -> di
         for row in rows:
             by_channel[row.channel_id].append(row)
         plans = {
-            cid: _batches(group, PER_MINUTE - _sent_last_minute(session, cid, now))
+            cid: _plan(group, _budget(session, channels.get(cid), now))
             for cid, group in by_channel.items()
         }
     counts = {"sent": 0, "failed": 0, "deferred": 0}
-    for cid, group in by_channel.items():
-        batches = plans[cid]
+    outcomes: list[tuple[list[int], datetime, str | None]] = []
+    for cid, (messages, left) in plans.items():
         channel = channels.get(cid)
-        for batch in batches:
-            ids = [r.id for r in batch if r.id is not None]
-            error = None
-            if channel is None or not channel.active:
-                error = "the channel was removed or turned off"
-            else:
-                try:
-                    sender(channel, [_reminder(r) for r in batch])
-                except SendFailed as failure:
-                    error = str(failure)
-                except Exception as failure:  # a bug in a sender must not stop the others
-                    log.exception("sending to channel %s failed", cid)
-                    error = f"{type(failure).__name__}"
+        for batch in messages:
+            error = _send(sender, channel, batch)
             # each message its own sent_at (a robot's minute counts messages, not rows)
             stamp = now + timedelta(microseconds=next(_TICKS) % 1_000_000)
+            outcomes.append(([r.id for r in batch if r.id is not None], stamp, error))
+            counts["sent" if error is None else "failed"] += len(batch)
+            if sum(len(ids) for ids, _, _ in outcomes) >= SETTLE_EVERY:
+                _settle_all(db, outcomes)
+        if left:
             with db.session(write=True) as session:
-                settle(session, ids, stamp, error)
-            counts["sent" if error is None else "failed"] += len(ids)
-        if not batches:
-            with db.session(write=True) as session:
-                _release(session, [r.id for r in group if r.id is not None], now)
-            counts["deferred"] += len(group)
+                _release(session, [r.id for r in left if r.id is not None], now)
+            counts["deferred"] += len(left)
+    _settle_all(db, outcomes)
     return counts
+
+
+def _send(sender: Sender, channel: Channel | None, batch: list[Delivery]) -> str | None:
+    """Send one message; None when the channel took it, else why not."""
+    if channel is None or not channel.active:
+        return "the channel was removed or turned off"
+    try:
+        sender(channel, [_reminder(r) for r in batch])
+    except SendFailed as failure:
+        return str(failure)
+    except Exception as failure:  # a bug in a sender must not stop the others
+        log.exception("sending to channel %s failed", channel.id)
+        return type(failure).__name__
+    return None
+
+
+def _settle_all(db: Database, outcomes: list[tuple[list[int], datetime, str | None]]) -> None:
+    """Record the outcomes so far in one transaction, and forget them."""
+    if outcomes:
+        with db.session(write=True) as session:
+            for ids, stamp, error in outcomes:
+                settle(session, ids, stamp, error)
+        outcomes.clear()

@@ -89,16 +89,14 @@ class _People:
     """Who is who, read once per run: team members, owners and supervisors (active only)."""
 
     def __init__(self, session: Session) -> None:
-        active = {u.id: u for u in session.exec(select(User)) if u.active}
+        staff = select(User).where(col(User.role) != Role.owner)  # owners: read per site
+        active = {u.id: u for u in session.exec(staff) if u.active}
         self.teams: dict[int, list[int]] = defaultdict(list)
         for team_id, user_id in session.exec(select(TeamMember.team_id, TeamMember.user_id)):
             if user_id in active:
                 self.teams[team_id].append(user_id)
-        self.owners: dict[int, list[int]] = defaultdict(list)
-        for site_id, user_id in session.exec(select(SiteOwner.site_id, SiteOwner.user_id)):
-            user = active.get(user_id)
-            if user is not None and user.link_site_id is None:  # the link's account reads no inbox
-                self.owners[site_id].append(user_id)
+        self._session = session
+        self._owners: dict[int, list[int]] = {}
         self.supervisors: dict[int | None, list[int]] = defaultdict(list)
         for user in active.values():
             if user.role == Role.supervisor and user.id is not None:
@@ -107,6 +105,35 @@ class _People:
         self.team_names = {
             t.id: {"zh": t.name_zh, "en": t.name_en} for t in session.exec(select(Team))
         }
+
+    def owners_of(self, site_ids: Iterable[int]) -> None:
+        """Read the owner accounts of these sites (not the link's hidden ones), once each."""
+        wanted = sorted(set(site_ids) - set(self._owners))
+        for site_id in wanted:
+            self._owners[site_id] = []
+        pairs = [
+            pair
+            for chunk in _chunks(wanted)
+            for pair in self._session.exec(
+                select(SiteOwner.site_id, SiteOwner.user_id).where(
+                    col(SiteOwner.site_id).in_(chunk)
+                )
+            )
+        ]
+        readers: set[int] = set()  # active, and not a link's hidden account
+        for chunk in _chunks(sorted({user_id for _, user_id in pairs})):
+            readers.update(
+                user.id
+                for user in self._session.exec(select(User).where(col(User.id).in_(chunk)))
+                if user.id is not None and user.active and user.link_site_id is None
+            )
+        for site_id, user_id in pairs:
+            if user_id in readers:
+                self._owners[site_id].append(user_id)
+        self.active |= readers
+
+    def owners(self, site: Site) -> list[int]:
+        return self._owners.get(site.id or 0, [])
 
     def team_of(self, site: Site) -> list[int]:
         return self.teams.get(site.team_id or 0, [])
@@ -150,13 +177,15 @@ def _deadline_messages(session: Session, people: _People, today: date) -> Iterat
     window = col(Rectification.deadline).between(
         today - timedelta(days=ESCALATE_DAYS + CATCH_UP_DAYS), today + timedelta(days=SOON_DAYS)
     )
-    for row in _items(session, window):
+    rows = list(_items(session, window))
+    people.owners_of(r.site.id or 0 for r in rows if r.item.deadline >= today)
+    for row in rows:
         item, site = row.item, row.site
         stem, link = f"{item.id}:{item.deadline.isoformat()}", f"/rectifications/{item.id}"
         late = (today - item.deadline).days
         team, office = _place(site), _place(site, "office")
         if -SOON_DAYS <= late <= 0:
-            for user_id in _unique([row.inspector_id, *people.owners.get(site.id or 0, [])]):
+            for user_id in _unique([row.inspector_id, *people.owners(site)]):
                 yield Message(user_id, "deadline_soon", f"deadline_soon:{stem}",
                               row.params, link, team)  # fmt: skip
         if 1 <= late <= CATCH_UP_DAYS:
@@ -298,18 +327,25 @@ def due_messages(session: Session, settings: Settings, now: datetime) -> list[Me
     return [m for m in found if m.user_id in people.active]
 
 
-def run_rules(session: Session, settings: Settings, now: datetime) -> Counter[str]:
-    """Write the messages due at `now` that are not in the inbox yet; how many of each kind."""
-    due = due_messages(session, settings, now)
+def unsent(session: Session, messages: list[Message]) -> list[Message]:
+    """The messages not in anyone's inbox yet (each once)."""
     sent: set[str] = set()
-    for chunk in _chunks([m.key for m in due]):
+    for chunk in _chunks([m.key for m in messages]):
         sent.update(session.exec(select(Notification.key).where(col(Notification.key).in_(chunk))))
+    fresh = []
+    for message in messages:
+        if message.key not in sent:
+            sent.add(message.key)
+            fresh.append(message)
+    return fresh
+
+
+def write(session: Session, messages: list[Message], now: datetime) -> Counter[str]:
+    """Put the messages in their inboxes and queue their deliveries, in this transaction; a
+    message already there (another server was quicker) is skipped."""
     written: Counter[str] = Counter()
     new: list[Message] = []
-    for message in due:
-        if message.key in sent:
-            continue
-        sent.add(message.key)
+    for message in messages:
         if notify(
             session=session,
             user_id=message.user_id,
@@ -323,3 +359,9 @@ def run_rules(session: Session, settings: Settings, now: datetime) -> Counter[st
             new.append(message)
     written["deliveries"] = enqueue(session, new, now)  # to the chats, in this transaction
     return +written
+
+
+def run_rules(session: Session, settings: Settings, now: datetime) -> Counter[str]:
+    """Write the messages due at `now` that are not in the inbox yet, in one session; how
+    many of each kind. (The worker reads first and writes in short transactions: run_once.)"""
+    return write(session, unsent(session, due_messages(session, settings, now)), now)

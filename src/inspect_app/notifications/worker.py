@@ -13,15 +13,25 @@ from datetime import UTC, datetime
 
 from inspect_app.db import Database
 from inspect_app.notifications.deliveries import deliver_due
-from inspect_app.notifications.rules import run_rules
+from inspect_app.notifications.rules import due_messages, unsent, write
 
 log = logging.getLogger(__name__)
 
 
+WRITE_CHUNK = 500  # messages per write transaction: the writer lock is held briefly
+
+
 def run_once(db: Database, now: datetime | None = None) -> Counter[str]:
-    """Run the rules at `now` (default: this moment) and commit what they wrote."""
-    with db.session(write=True) as session:
-        written = run_rules(session, db.settings, now or datetime.now(UTC))
+    """Run the rules at `now` (default: this moment): what is due is read without the writer
+    lock, then written in short transactions (a server running them too writes nothing twice:
+    each message's key is unique)."""
+    now = now or datetime.now(UTC)
+    with db.session() as session:
+        fresh = unsent(session, due_messages(session, db.settings, now))
+    written: Counter[str] = Counter()
+    for start in range(0, len(fresh), WRITE_CHUNK):
+        with db.session(write=True) as session:
+            written += write(session, fresh[start : start + WRITE_CHUNK], now)
     if written:
         log.info("reminders written: %s", dict(written))
     return written
