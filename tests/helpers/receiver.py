@@ -39,6 +39,7 @@ def receiver() -> Iterator[Receiver]:
 
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall per request
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             parts = urlsplit(self.path)
