@@ -130,7 +130,7 @@ def channel_figures(db: Database, url: str, received: list[int], count: int, wor
         started = time.perf_counter()
         while True:
             threads = [
-                threading.Thread(target=deliveries.deliver_due, args=(db, now))
+                threading.Thread(target=deliveries.deliver_all, args=(db, now))
                 for _ in range(workers)
             ]
             for t in threads:

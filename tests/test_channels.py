@@ -391,3 +391,13 @@ def test_a_webhook_is_not_held_to_a_robots_minute(db, world, site):
         enqueue(db, site, range(30), now)
         assert deliveries.deliver_due(db, now)["sent"] == 30
         assert len(system.requests) == 30
+
+
+def test_a_turn_of_the_worker_sends_a_whole_backlog(db, world, site):
+    now = datetime(2030, 1, 1, 1, tzinfo=UTC)
+    with receiver() as system:
+        system.reply = {}
+        channel = add_channel(world, site, ChannelKind.webhook, f"{system.url}/hook", "k" * 32)
+        enqueue(db, site, range(3 * deliveries.CLAIM_LIMIT + 7), now)
+        assert deliveries.deliver_all(db, now)["sent"] == 3 * deliveries.CLAIM_LIMIT + 7
+        assert {d.state for d in rows(world, channel)} == {DeliveryState.sent}

@@ -264,3 +264,15 @@ def _settle_all(db: Database, outcomes: list[tuple[list[int], datetime, str | No
             for ids, stamp, error in outcomes:
                 settle(session, ids, stamp, error)
         outcomes.clear()
+
+
+def deliver_all(db: Database, now: datetime, sender: Sender | None = None) -> dict[str, int]:
+    """Deliver claim after claim until nothing more is due at `now` (a backlog goes out in
+    one turn of the worker, as far as the robots' minutes allow)."""
+    total = {"sent": 0, "failed": 0, "deferred": 0}
+    while True:
+        counts = deliver_due(db, now, sender)
+        for name, n in counts.items():
+            total[name] += n
+        if counts["sent"] + counts["failed"] == 0:  # nothing claimed, or all of it must wait
+            return total

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from inspect_app.db import Database
-from inspect_app.notifications.deliveries import deliver_due
+from inspect_app.notifications.deliveries import deliver_all
 from inspect_app.notifications.rules import due_messages, unsent, write
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def run_once(db: Database, now: datetime | None = None) -> Counter[str]:
 def turn(db: Database, now: datetime | None = None) -> Counter[str]:
     """One turn of a worker: the rules, then the deliveries that are due."""
     written = run_once(db, now)
-    sent = deliver_due(db, now or datetime.now(UTC))
+    sent = deliver_all(db, now or datetime.now(UTC))
     if any(sent.values()):
         log.info("deliveries: %s", sent)
     return written + Counter({f"deliveries_{k}": v for k, v in sent.items()})
