@@ -77,11 +77,11 @@ def test_every_admin_tab_is_in_sight(new_phone, login):
     for locale in ("en-US", "zh-CN"):
         page = new_phone(locale=locale)
         login(page, "admin")
-        for path in ("/admin/users", "/sites/import"):
+        for path in ("/admin/users", "/sites/import", "/admin/channels"):
             page.goto(path)
             tabs = page.locator(".tabs a")
-            expect(tabs).to_have_count(4)
-            for i in range(4):
+            expect(tabs).to_have_count(5)
+            for i in range(5):
                 box = tabs.nth(i).bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (locale, path, i)
             assert page.evaluate(WIDTH) <= 390

@@ -4,7 +4,7 @@ stays open, and which of those messages have gone (notifications.rules writes th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from litestar import Request
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from inspect_app.i18n import gettext as _
 from inspect_app.models import Notification, Rectification
 from inspect_app.notifications.rules import ESCALATE_DAYS, SOON_DAYS
+from inspect_app.timezone import add_days
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,10 @@ def steps_of(session: Session, item: Rectification) -> list[Step]:
     went to anyone (keys "kind:item:deadline:user", read by range on the unique key index)."""
     stem = f"{item.id}:{item.deadline.isoformat()}:"
     rungs = [
-        ("deadline_soon", item.deadline - timedelta(days=SOON_DAYS),
+        ("deadline_soon", add_days(item.deadline, -SOON_DAYS),
          _("Reminder to the inspector and the business")),
-        ("overdue", item.deadline + timedelta(days=1), _("Overdue: the inspector and their team")),
-        ("overdue_escalated", item.deadline + timedelta(days=ESCALATE_DAYS),
+        ("overdue", add_days(item.deadline, 1), _("Overdue: the inspector and their team")),
+        ("overdue_escalated", add_days(item.deadline, ESCALATE_DAYS),
          _("Overdue a week: the supervisor")),
     ]  # fmt: skip
     steps = []
