@@ -401,3 +401,22 @@ def test_a_turn_of_the_worker_sends_a_whole_backlog(db, world, site):
         enqueue(db, site, range(3 * deliveries.CLAIM_LIMIT + 7), now)
         assert deliveries.deliver_all(db, now)["sent"] == 3 * deliveries.CLAIM_LIMIT + 7
         assert {d.state for d in rows(world, channel)} == {DeliveryState.sent}
+
+
+def test_two_workers_at_once_keep_a_robot_within_its_minute(db, world, site):
+    now = datetime(2030, 1, 1, 1, tzinfo=UTC)
+    with receiver() as robot:
+        add_channel(world, site, ChannelKind.wecom, f"{robot.url}/s?key=k")
+        enqueue(db, site, range(900), now)
+        barrier = threading.Barrier(2)
+
+        def work() -> None:
+            barrier.wait()
+            deliveries.deliver_all(db, now)
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(robot.requests) == deliveries.PER_MINUTE  # not one more, not one less

@@ -131,7 +131,8 @@ def claim(session: Session, now: datetime, limit: int = CLAIM_LIMIT) -> list[Del
 
 
 def _sent_last_minute(session: Session, channel_id: int, now: datetime) -> int:
-    """Messages a robot was sent in the last minute (a batch's rows share one sent_at)."""
+    """Messages a robot was sent, or is being sent, in the last minute (a message's rows share
+    one sent_at, reserved when they are claimed)."""
     stmt = select(func.count(func.distinct(Delivery.sent_at))).where(
         Delivery.channel_id == channel_id,
         col(Delivery.sent_at) > now - timedelta(minutes=1),
@@ -183,8 +184,10 @@ def settle(session: Session, ids: Sequence[int], now: datetime, error: str | Non
             row.state, row.sent_at, row.last_error = DeliveryState.sent, now, ""
         elif row.attempts >= MAX_ATTEMPTS:
             row.state, row.last_error = DeliveryState.failed, error[:ERROR_MAX]
+            row.sent_at = None
         else:
             row.state, row.last_error = DeliveryState.pending, error[:ERROR_MAX]
+            row.sent_at = None
             row.next_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
         session.add(row)
 
@@ -215,22 +218,22 @@ def deliver_due(db: Database, now: datetime, sender: Sender | None = None) -> di
     sender = sender or default_sender(db.settings)
     with db.session(write=True) as session:
         rows = claim(session, now)
-        channels = {c.id: c for c in session.exec(select(Channel))}
         by_channel: dict[int, list[Delivery]] = defaultdict(list)
         for row in rows:
             by_channel[row.channel_id].append(row)
+        channels = _lock_channels(session, sorted(by_channel))
         plans = {
             cid: _plan(group, _budget(session, channels.get(cid), now))
             for cid, group in by_channel.items()
         }
+        stamps = _reserve(session, plans, now)
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     outcomes: list[tuple[list[int], datetime, str | None]] = []
     for cid, (messages, left) in plans.items():
         channel = channels.get(cid)
         for batch in messages:
             error = _send(sender, channel, batch)
-            # each message its own sent_at (a robot's minute counts messages, not rows)
-            stamp = now + timedelta(microseconds=next(_TICKS) % 1_000_000)
+            stamp = stamps[id(batch)]
             outcomes.append(([r.id for r in batch if r.id is not None], stamp, error))
             counts["sent" if error is None else "failed"] += len(batch)
             if sum(len(ids) for ids, _, _ in outcomes) >= SETTLE_EVERY:
@@ -241,6 +244,33 @@ def deliver_due(db: Database, now: datetime, sender: Sender | None = None) -> di
             counts["deferred"] += len(left)
     _settle_all(db, outcomes)
     return counts
+
+
+def _lock_channels(session: Session, channel_ids: list[int]) -> dict[int | None, Channel]:
+    """The channels of the claimed rows, locked until the claim commits on PostgreSQL (on
+    SQLite the write transaction is alone): two workers count a robot's minute one after the
+    other, each seeing the other's reserved messages."""
+    stmt = select(Channel).where(col(Channel.id).in_(channel_ids)).order_by(col(Channel.id))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {c.id: c for c in session.exec(stmt)}
+
+
+def _reserve(
+    session: Session, plans: dict[int, tuple[list[list[Delivery]], list[Delivery]]], now: datetime
+) -> dict[int, datetime]:
+    """Each planned message gets its own sent_at now, in the claim's transaction (a robot's
+    minute counts messages, sent or being sent, not rows); a failure clears it again."""
+    stamps: dict[int, datetime] = {}
+    for messages, _left in plans.values():
+        for batch in messages:
+            stamp = now + timedelta(microseconds=next(_TICKS) % 1_000_000)
+            stamps[id(batch)] = stamp
+            for row in batch:
+                row.sent_at = stamp
+                session.add(row)
+    session.flush()
+    return stamps
 
 
 def _send(sender: Sender, channel: Channel | None, batch: list[Delivery]) -> str | None:
