@@ -6,14 +6,14 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlmodel import col, select
 
+from inspect_app.accounts.service import list_teams
 from inspect_app.auth.guards import admin_only
 from inspect_app.bounds import Id, parse_whole
 from inspect_app.deps import DbSession
 from inspect_app.errors import Invalid
 from inspect_app.i18n import gettext as _
-from inspect_app.models import DeliveryState, Team
+from inspect_app.models import DeliveryState
 from inspect_app.notifications import channel_admin
 from inspect_app.notifications.channel_admin import ChannelFields
 from inspect_app.notifications.channel_schemas import masked_url
@@ -30,11 +30,7 @@ class ChannelsPageController(Controller):
     def _page(self, request, db, values: dict, errors: dict, status=200, refused=None):
         actor = request.user
         channels = channel_admin.list_channels(session=db, actor=actor)
-        teams = db.exec(
-            select(Team)
-            .where(*([] if actor.city_wide else [Team.subdistrict_id == actor.subdistrict_id]))
-            .order_by(col(Team.id))
-        ).all()
+        teams = list_teams(session=db, actor=actor)  # the teams a channel may be for
         log, total = channel_admin.delivery_log(
             session=db, actor=actor, channel_id=None, state=None, limit=LOG_ROWS, offset=0
         )
